@@ -1,0 +1,73 @@
+"""Semantic classes of the foreground object (the paper's Semantic-CRM)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+__all__ = ["DEFAULT_LABEL", "LABELS", "label_index", "label_tensor"]
+
+#: Class names by index, as in the released demo labels (index 3 is the paper's vehicle).
+LABELS: tuple[str, ...] = ("person", "animal", "food", "vehicle", "other")
+#: What a semantic model uses when it is given no label.
+DEFAULT_LABEL = LABELS.index("other")
+
+LabelLike = str | int
+
+
+def label_index(label: LabelLike | None) -> int:
+    """Turn a class name (``"person"``, case-insensitive) or index (``0``..``4``) into an index.
+
+    ``None`` means "not given" and gives the ``other`` class. Digits in a string are
+    accepted (``"0"``), since labels often come from the command line or text files.
+
+    >>> label_index("Animal"), label_index(3), label_index(None)
+    (1, 3, 4)
+    """
+    if label is None:
+        return DEFAULT_LABEL
+    if isinstance(label, bool):  # bool is an int subclass: reject it explicitly
+        raise ValueError(f"invalid label {label!r}")
+    if isinstance(label, int):
+        index = label
+    elif isinstance(label, str):
+        name = label.strip().lower()
+        if name.isdigit():
+            index = int(name)
+        elif name in LABELS:
+            return LABELS.index(name)
+        elif name == "others":
+            return DEFAULT_LABEL
+        else:
+            raise ValueError(f"unknown label {label!r}; expected one of {', '.join(LABELS)} or 0-4")
+    else:
+        raise ValueError(f"invalid label {label!r}; expected a name or an index")
+    if not 0 <= index < len(LABELS):
+        raise ValueError(f"label index {index} out of range 0-{len(LABELS) - 1}")
+    return index
+
+
+def label_tensor(
+    labels: Tensor | Sequence[LabelLike | None] | LabelLike | None,
+    batch: int,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """A ``(batch,)`` long tensor of class indices from names, indices, a tensor or None."""
+    if isinstance(labels, Tensor):
+        out = labels.to(device=device, dtype=torch.long).reshape(-1)
+        if out.numel() == 1 and batch > 1:
+            out = out.expand(batch)
+        if out.shape != (batch,):
+            raise ValueError(f"expected {batch} labels, got a tensor of shape {tuple(labels.shape)}")
+        if out.numel() and (out.min() < 0 or out.max() >= len(LABELS)):
+            raise ValueError(f"label indices must be in 0-{len(LABELS) - 1}")
+        return out
+    if labels is None or isinstance(labels, str | int):
+        indices = [label_index(labels)] * batch
+    else:
+        indices = [label_index(x) for x in labels]
+        if len(indices) != batch:
+            raise ValueError(f"expected {batch} labels, got {len(indices)}")
+    return torch.tensor(indices, dtype=torch.long, device=device)

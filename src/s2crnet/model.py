@@ -1,0 +1,333 @@
+"""S2CRNet: backbones, curve heads and the network that predicts colour curves.
+
+Layout (as in the released code, "fusionv3s"):
+
+* two masked thumbnails, foreground (the mask's bounding box, cropped and resized) and
+  background (the whole image, resized), go through one shared backbone as a batch of 2B;
+* global average pooling gives ``F_f`` and ``F_b``;
+* each cascade stage has its own curve head: ``P = fc_b(F_b) + fc_f(F_f)``, or, in the
+  semantic variant, ``P = fc_b(F_b) + fc_f([F_f; E(label)])`` with a 2-layer label MLP ``E``;
+* ``P`` is reshaped to ``(3, L)`` (R, G, B) and optionally made positive.
+
+The model only predicts curves; :func:`s2crnet.curves.render_curves` applies them, and
+:meth:`S2CRNet.render` does so for a batch of composites (as used in training).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .curves import render_curves
+from .labels import LABELS, label_tensor
+
+__all__ = ["BACKBONES", "MODEL_CONFIGS", "S2CRNet", "S2CRNetConfig", "make_thumbnails"]
+
+ACTIVATIONS = ("none", "softplus")
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+# --------------------------------------------------------------------------- backbones
+def _squeezenet1_1() -> nn.Sequential:
+    from torchvision.models import squeezenet1_1
+
+    return squeezenet1_1(weights=None).features[:12]  # through Fire index 11: 512 channels
+
+
+def _vgg16() -> nn.Sequential:
+    from torchvision.models.vgg import cfgs, make_layers
+
+    return make_layers(cfgs["D"])[:30]  # through relu5_3, no pool5: 512 channels
+
+
+def _alexnet() -> nn.Sequential:
+    from torchvision.models import AlexNet
+
+    with torch.device("meta"):  # skip allocating the 58M-parameter classifier
+        features = AlexNet().features
+    features = features.to_empty(device="cpu")
+    for module in features.modules():
+        if isinstance(module, nn.Conv2d):
+            module.reset_parameters()
+    return features  # all 13 layers: 256 channels
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A feature extractor: how to build it and how many channels it gives."""
+
+    build: Callable[[], nn.Sequential]
+    channels: int
+    #: number of leading torchvision ``features.N`` modules it keeps
+    depth: int
+
+
+BACKBONES: dict[str, Backbone] = {
+    "squeezenet1_1": Backbone(_squeezenet1_1, 512, 12),
+    "vgg16": Backbone(_vgg16, 512, 30),
+    "alexnet": Backbone(_alexnet, 256, 13),
+}
+
+
+# --------------------------------------------------------------------------- config
+@dataclass(frozen=True)
+class S2CRNetConfig:
+    """Everything that defines an S2CRNet; the defaults are the released model.
+
+    Attributes:
+        backbone: one of :data:`BACKBONES`.
+        stages: cascade stages (curves applied one after another).
+        semantic: whether the curve heads take the object's class (Semantic-CRM).
+        pieces: pieces ``L`` per channel curve.
+        activation: ``"none"`` (released: raw, any sign) or ``"softplus"`` (always
+            positive, so every curve is monotone).
+        thumbnail: side of the square thumbnails the backbone sees.
+        normalize: apply ImageNet mean/std to the masked thumbnails (released: False).
+    """
+
+    backbone: str = "squeezenet1_1"
+    stages: int = 2
+    semantic: bool = True
+    pieces: int = 64
+    activation: str = "none"
+    thumbnail: int = 256
+    normalize: bool = False
+
+    def __post_init__(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ValueError(
+                f"unknown backbone {self.backbone!r}; choose from {', '.join(BACKBONES)}"
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"unknown activation {self.activation!r}; choose from {', '.join(ACTIVATIONS)}"
+            )
+        for name in ("stages", "pieces", "thumbnail"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.thumbnail < 32:
+            raise ValueError(f"thumbnail must be at least 32, got {self.thumbnail}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> S2CRNetConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown S2CRNet config fields: {', '.join(unknown)}")
+        return cls(**values)
+
+
+#: Named configurations (``S2CRNet.from_name``).
+MODEL_CONFIGS: dict[str, S2CRNetConfig] = {
+    # the released S2CRNet-SqueezeNet (cascaded semantic CRM, 0.95M parameters)
+    "s2crnet-squeezenet": S2CRNetConfig(),
+    # the paper's S2CRNet-VGG16 (15.14M parameters)
+    "s2crnet-vgg16": S2CRNetConfig(backbone="vgg16"),
+    # AlexNet backbone for fine-tuning from the ImageNet weights available here
+    "s2crnet-alexnet": S2CRNetConfig(
+        backbone="alexnet", semantic=False, activation="softplus", normalize=True
+    ),
+}
+
+
+# --------------------------------------------------------------------------- thumbnails
+def _resize(x: Tensor, size: int) -> Tensor:
+    """Antialiased bilinear resize of ``(N, C, h, w)`` (float or uint8) to ``size x size``."""
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
+def _to_unit(x: Tensor) -> Tensor:
+    """uint8 / uint16 / float image tensor -> float32 in [0, 1]."""
+    if x.dtype == torch.uint8:
+        return x.float() / 255.0
+    if x.dtype in (torch.uint16, torch.int32) and not x.is_floating_point():
+        return x.float() / 65535.0
+    return x.float()
+
+
+def mask_bbox(mask: Tensor) -> tuple[int, int, int, int]:
+    """Bounding box ``(top, bottom, left, right)`` (exclusive ends) of a ``(H, W)`` mask.
+
+    Pixels of at least half weight count; a mask with none falls back to any non-zero
+    pixel, and an empty mask to the whole image.
+    """
+    for threshold in (0.5, 0.0):
+        inside = mask > threshold * (255 if mask.dtype == torch.uint8 else 1)
+        rows, cols = inside.any(dim=1), inside.any(dim=0)
+        if rows.any():
+            r = torch.nonzero(rows).flatten()
+            c = torch.nonzero(cols).flatten()
+            return int(r[0]), int(r[-1]) + 1, int(c[0]), int(c[-1]) + 1
+    return 0, mask.shape[0], 0, mask.shape[1]
+
+
+def make_thumbnails(composite: Tensor, mask: Tensor, size: int = 256) -> tuple[Tensor, Tensor]:
+    """The backbone's inputs: masked foreground and background thumbnails.
+
+    Args:
+        composite: ``(B, 3, H, W)``, float in ``[0, 1]`` or uint8 in ``[0, 255]``; any
+            size and memory layout (a channels-last view of an HxWx3 array is fine).
+        mask: ``(B, 1, H, W)``, float in ``[0, 1]`` or uint8 in ``[0, 255]``.
+        size: thumbnail side.
+
+    Returns:
+        ``(foreground, background)``, each float32 ``(B, 3, size, size)`` in ``[0, 1]``:
+        foreground = the composite cropped to the mask's bounding box, resized, times the
+        cropped resized mask; background = the resized composite times ``1 - mask``.
+    """
+    if composite.ndim != 4 or composite.shape[1] != 3:
+        raise ValueError(f"composite must be (B, 3, H, W), got {tuple(composite.shape)}")
+    if mask.ndim != 4 or mask.shape[1] != 1 or mask.shape[2:] != composite.shape[2:]:
+        raise ValueError(
+            f"mask must be (B, 1, H, W) matching the composite {tuple(composite.shape)}, "
+            f"got {tuple(mask.shape)}"
+        )
+    if mask.shape[0] != composite.shape[0]:
+        raise ValueError("composite and mask batch sizes differ")
+    background = _to_unit(_resize(composite, size)) * (1.0 - _to_unit(_resize(mask, size)))
+    foregrounds = []
+    for image, alpha in zip(composite, mask, strict=True):  # (3, H, W), (1, H, W)
+        top, bottom, left, right = mask_bbox(alpha[0])
+        crop = image[None, :, top:bottom, left:right]  # (1, 3, h, w)
+        crop_mask = alpha[None, :, top:bottom, left:right]  # (1, 1, h, w)
+        foregrounds.append(_to_unit(_resize(crop, size)) * _to_unit(_resize(crop_mask, size)))
+    return torch.cat(foregrounds), background
+
+
+# --------------------------------------------------------------------------- heads
+class CurveHead(nn.Module):
+    """One cascade stage: pooled features -> ``3 L`` curve parameters (the CRM / SCRM)."""
+
+    def __init__(self, channels: int, pieces: int, semantic: bool) -> None:
+        super().__init__()
+        out = 3 * pieces
+        self.fc_b = nn.Linear(channels, out)
+        if semantic:
+            n = len(LABELS)
+            self.label_mlp = nn.Sequential(nn.Linear(n, 32), nn.ReLU(), nn.Linear(32, 64))
+            self.fc_f = nn.Linear(channels + 64, out)
+        else:
+            self.label_mlp = None
+            self.fc_f = nn.Linear(channels, out)
+
+    def forward(self, f_fore: Tensor, f_back: Tensor, one_hot: Tensor | None) -> Tensor:
+        """``(B, D)``, ``(B, D)``, ``(B, 5)`` or None -> ``(B, 3 L)``."""
+        if self.label_mlp is not None:
+            f_fore = torch.cat([f_fore, self.label_mlp(one_hot)], dim=1)  # (B, D + 64)
+        return self.fc_b(f_back) + self.fc_f(f_fore)
+
+
+# --------------------------------------------------------------------------- model
+class S2CRNet(nn.Module):
+    """Predicts per-stage colour curves for the masked object of a composite."""
+
+    def __init__(self, config: S2CRNetConfig | None = None) -> None:
+        super().__init__()
+        self.config = config = config or S2CRNetConfig()
+        spec = BACKBONES[config.backbone]
+        self.backbone = spec.build()
+        self.heads = nn.ModuleList(
+            CurveHead(spec.channels, config.pieces, config.semantic) for _ in range(config.stages)
+        )
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+
+    # ---- construction and weights
+    @classmethod
+    def from_name(cls, name: str, **overrides) -> S2CRNet:
+        """Build a named configuration from :data:`MODEL_CONFIGS` (random weights)."""
+        if name not in MODEL_CONFIGS:
+            raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_CONFIGS)}")
+        values = asdict(MODEL_CONFIGS[name]) | overrides
+        return cls(S2CRNetConfig(**values))
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> S2CRNet:
+        """Load weights in any supported format (see :func:`s2crnet.weights.load_model`)."""
+        from .weights import load_model
+
+        return load_model(path, device=device)
+
+    def save(self, path: str | Path) -> None:
+        """Write weights and config as safetensors (see :func:`s2crnet.weights.save_model`)."""
+        from .weights import save_model
+
+        save_model(self, path)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    # ---- inference
+    def forward(self, foreground: Tensor, background: Tensor, label: Tensor | None = None) -> Tensor:
+        """Curves from the masked thumbnails.
+
+        Args:
+            foreground: ``(B, 3, S, S)`` float in [0, 1], see :func:`make_thumbnails`.
+            background: ``(B, 3, S, S)`` float in [0, 1].
+            label: ``(B,)`` long class indices (semantic models; None means ``other``).
+
+        Returns:
+            ``(B, stages, 3, L)`` curve parameters as they enter Eq. 1.
+        """
+        b = foreground.shape[0]
+        x = torch.cat([foreground, background], dim=0)  # (2B, 3, S, S)
+        if self.config.normalize:
+            x = (x - self.mean) / self.std
+        pooled = self.backbone(x).mean(dim=(2, 3))  # (2B, D)
+        f_fore, f_back = pooled[:b], pooled[b:]  # (B, D) each
+        one_hot = None
+        if self.config.semantic:
+            if label is None or not isinstance(label, Tensor):
+                label = label_tensor(label, b, device=foreground.device)
+            one_hot = F.one_hot(label, len(LABELS)).to(pooled.dtype)  # (B, 5)
+        stages = [head(f_fore, f_back, one_hot) for head in self.heads]  # each (B, 3L)
+        params = torch.stack(stages, dim=1).view(b, self.config.stages, 3, self.config.pieces)
+        if self.config.activation == "softplus":
+            params = F.softplus(params)
+        return params  # (B, stages, 3, L)
+
+    def predict_curves(self, composite: Tensor, mask: Tensor, label=None) -> Tensor:
+        """Curves for composites of any size.
+
+        Args:
+            composite: ``(B, 3, H, W)`` float in [0, 1] (or uint8).
+            mask: ``(B, 1, H, W)`` float in [0, 1] (or uint8); 1 marks the object.
+            label: ``(B,)`` long tensor, a name or index, a list of them, or None.
+
+        Returns:
+            ``(B, stages, 3, L)`` curve parameters.
+        """
+        foreground, background = make_thumbnails(composite, mask, self.config.thumbnail)
+        if label is not None and self.config.semantic:
+            label = label_tensor(label, composite.shape[0], device=composite.device)
+        return self(foreground, background, label)
+
+    @staticmethod
+    def render(composite: Tensor, mask: Tensor, curves: Tensor) -> list[Tensor]:
+        """Apply predicted curves: the harmonized image after each cascade stage.
+
+        Args:
+            composite: ``(B, 3, H, W)`` float in [0, 1].
+            mask: ``(B, 1, H, W)`` float in [0, 1].
+            curves: ``(B, stages, 3, L)``.
+
+        Returns:
+            one ``(B, 3, H, W)`` image per stage: stage ``n`` renders stage ``n-1``'s
+            curve output, and each is blended with the composite through the mask.
+        """
+        outputs, x = [], composite
+        for n in range(curves.shape[1]):
+            x = render_curves(x, curves[:, n])
+            outputs.append(x * mask + composite * (1.0 - mask))
+        return outputs

@@ -1,0 +1,241 @@
+"""Loading and saving S2CRNet weights; one filter function per outside format.
+
+Formats:
+
+* ours: safetensors whose metadata holds the model config (``save_model``);
+* the authors' released checkpoint (``S2CRNet_pretrained.pth``):
+  :func:`convert_released_state_dict`;
+* torchvision backbone weights (``features.N.*``, e.g. ImageNet AlexNet):
+  :func:`load_backbone_weights`.
+
+Everything loads strictly: a key that is missing, unexpected or of the wrong shape is an
+error that names it. Pickles are read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from .model import BACKBONES, S2CRNet, S2CRNetConfig
+
+__all__ = [
+    "WeightsError",
+    "convert_released_state_dict",
+    "load_backbone_weights",
+    "load_model",
+    "load_state_dict_strict",
+    "save_model",
+]
+
+FORMAT_NAME = "s2crnet"
+FORMAT_VERSION = "1"
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be used: wrong format, keys or shapes."""
+
+
+# --------------------------------------------------------------------------- helpers
+def _strip_prefix(state: Mapping[str, Tensor], prefix: str = "module.") -> dict[str, Tensor]:
+    return {k.removeprefix(prefix): v for k, v in state.items()}
+
+
+def _read_tensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
+    """State dict and (safetensors) metadata of a file, by content, not by name."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such weights file")
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head[:2] == b"PK" or head[:1] == b"\x80":  # zip (torch.save) or legacy pickle
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises many types for bad pickles
+            raise WeightsError(f"{path}: not a loadable PyTorch checkpoint ({exc})") from exc
+        if isinstance(obj, Mapping) and "state_dict" in obj:
+            obj = obj["state_dict"]
+        if not isinstance(obj, Mapping) or not all(isinstance(v, Tensor) for v in obj.values()):
+            raise WeightsError(f"{path}: checkpoint holds no state dict of tensors")
+        return dict(obj), {}
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(
+            f"{path}: neither a safetensors file nor a PyTorch checkpoint ({exc})"
+        ) from exc
+
+
+def load_state_dict_strict(module: torch.nn.Module, state: Mapping[str, Tensor], source: str) -> None:
+    """``load_state_dict(strict=True)`` with an error naming every bad key and shape."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [
+        f"{k} {tuple(state[k].shape)} (expected {tuple(expected[k].shape)})"
+        for k in sorted(set(state) & set(expected))
+        if state[k].shape != expected[k].shape
+    ]
+    problems = []
+    if missing:
+        problems.append("missing keys: " + ", ".join(missing))
+    if unexpected:
+        problems.append("unexpected keys: " + ", ".join(unexpected))
+    if wrong:
+        problems.append("wrong shapes: " + ", ".join(wrong))
+    if problems:
+        raise WeightsError(f"{source}: weights do not match the model; " + "; ".join(problems))
+    module.load_state_dict(state, strict=True)
+
+
+# --------------------------------------------------------------------------- our format
+def save_model(model: S2CRNet, path: str | Path) -> None:
+    """Write ``model`` as safetensors with its config in the metadata, atomically."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
+                "config": model.config.to_json()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(state, tmp, metadata=metadata)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --------------------------------------------------------------------------- released
+_RELEASED_BACKBONE_PREFIX = {"squeezenet1_1.": "squeezenet1_1", "model.": "vgg16"}
+_RELEASED_HEAD = re.compile(r"fusion\.cr(\d+)\.(fc_f_1\.fc1|fc_b_1\.fc1|fc_label_1|fc_label_2|fc_f_label)\.(weight|bias)")
+# released layer name -> ours, per variant; released layers the variant never uses map to None
+_RELEASED_TO_OURS = {
+    True: {"fc_b_1.fc1": "fc_b", "fc_f_label": "fc_f", "fc_label_1": "label_mlp.0",
+           "fc_label_2": "label_mlp.2", "fc_f_1.fc1": None},
+    False: {"fc_b_1.fc1": "fc_b", "fc_f_1.fc1": "fc_f", "fc_f_label": None,
+            "fc_label_1": None, "fc_label_2": None},
+}
+
+
+def convert_released_state_dict(
+    state: Mapping[str, Tensor], semantic: bool | None = None
+) -> tuple[S2CRNetConfig, dict[str, Tensor]]:
+    """The authors' checkpoint -> our config and state dict.
+
+    Args:
+        state: the ``state_dict`` entry of ``S2CRNet_pretrained.pth`` (``module.`` prefix
+            or not): ``squeezenet1_1.N.*`` or ``model.N.*`` backbone keys and
+            ``fusion.cr{n}.{fc_f_1.fc1, fc_b_1.fc1, fc_label_1, fc_label_2, fc_f_label}.*``.
+        semantic: force the variant; by default semantic when ``fc_f_label`` is present.
+
+    The released module holds heads its forward never uses; exactly those are dropped
+    (``fc_f_1.fc1`` in the semantic model, the label layers in the plain one). Any other
+    key that does not fit is kept, so that strict loading reports it.
+    """
+    state = _strip_prefix(state)
+    backbone = next(
+        (name for prefix, name in _RELEASED_BACKBONE_PREFIX.items()
+         if any(k.startswith(prefix) for k in state)),
+        None,
+    )
+    if backbone is None:
+        raise WeightsError("no released backbone keys (squeezenet1_1.* or model.*) found")
+    heads = [m for k in state if (m := _RELEASED_HEAD.fullmatch(k))]
+    if not heads:
+        raise WeightsError("no released curve-head keys (fusion.cr*) found")
+    if semantic is None:
+        semantic = any(m.group(2) == "fc_f_label" for m in heads)
+    stages = max(int(m.group(1)) for m in heads)
+    fc_b = state.get("fusion.cr1.fc_b_1.fc1.weight")
+    if fc_b is None or fc_b.shape[0] % 3:
+        raise WeightsError("fusion.cr1.fc_b_1.fc1.weight is missing or not 3 x L rows")
+    config = S2CRNetConfig(backbone=backbone, stages=stages, semantic=semantic,
+                           pieces=fc_b.shape[0] // 3, activation="none", normalize=False)
+
+    renames = _RELEASED_TO_OURS[semantic]
+    prefix = next(p for p, name in _RELEASED_BACKBONE_PREFIX.items() if name == backbone)
+    out: dict[str, Tensor] = {}
+    for key, value in state.items():
+        if key.startswith(prefix):
+            out["backbone." + key.removeprefix(prefix)] = value
+        elif m := _RELEASED_HEAD.fullmatch(key):
+            ours = renames[m.group(2)]
+            if ours is not None:
+                out[f"heads.{int(m.group(1)) - 1}.{ours}.{m.group(3)}"] = value
+        else:
+            out[key] = value  # unknown: strict loading names it
+    return config, out
+
+
+# --------------------------------------------------------------------------- backbones
+def load_backbone_weights(model: S2CRNet, source: str | Path | Mapping[str, Tensor]) -> None:
+    """Load torchvision-format backbone weights (e.g. ImageNet) into ``model.backbone``.
+
+    ``source`` is a state dict or a file (safetensors or ``torch.save``) with keys
+    ``features.N.*`` (a whole torchvision classifier's state dict is fine: the
+    classifier and the feature layers the backbone does not keep are ignored).
+    """
+    name = str(source) if not isinstance(source, Mapping) else "backbone weights"
+    state = _read_tensors(Path(source))[0] if not isinstance(source, Mapping) else source
+    state = _strip_prefix(state)
+    depth = BACKBONES[model.config.backbone].depth
+    picked = {}
+    for key, value in state.items():
+        m = re.fullmatch(r"features\.(\d+)\.(.+)", key)
+        if m and int(m.group(1)) < depth:
+            picked[f"{m.group(1)}.{m.group(2)}"] = value
+    if not picked:
+        raise WeightsError(f"{name}: no torchvision backbone keys (features.N.*) found")
+    load_state_dict_strict(model.backbone, picked, f"{name} ({model.config.backbone})")
+
+
+# --------------------------------------------------------------------------- entry point
+def load_model(
+    path: str | Path, device: str | torch.device = "cpu", semantic: bool | None = None
+) -> S2CRNet:
+    """Load an S2CRNet from our safetensors format or the authors' released checkpoint.
+
+    Args:
+        path: weights file; the format is told from its content.
+        device: where to put the model.
+        semantic: for released checkpoints only, force the variant (see
+            :func:`convert_released_state_dict`).
+
+    Returns:
+        the model in eval mode.
+
+    Raises:
+        FileNotFoundError: no such file.
+        WeightsError: not a weights file, or keys/shapes that do not match (named).
+    """
+    path = Path(path)
+    state, metadata = _read_tensors(path)
+    if metadata.get("format") == FORMAT_NAME:
+        try:
+            config = S2CRNetConfig.from_dict(json.loads(metadata["config"]))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise WeightsError(f"{path}: bad s2crnet config in metadata ({exc})") from exc
+        state = _strip_prefix(state)
+    elif any(k.removeprefix("module.").startswith("fusion.cr") for k in state):
+        config, state = convert_released_state_dict(state, semantic=semantic)
+    elif any(k.removeprefix("module.").startswith("features.") for k in state):
+        raise WeightsError(
+            f"{path}: these are backbone-only (torchvision) weights, not an S2CRNet model; "
+            "use them to start training (--backbone-weights)"
+        )
+    else:
+        raise WeightsError(f"{path}: not an S2CRNet weights file (no config, no known keys)")
+    model = S2CRNet(config)
+    load_state_dict_strict(model, state, str(path))
+    return model.to(device).eval()
