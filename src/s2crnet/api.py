@@ -29,7 +29,7 @@ from .images import (
 )
 from .labels import label_index
 from .model import S2CRNet, make_thumbnails
-from .render import apply_curves
+from .render import apply_curves, tensor_view
 
 __all__ = [
     "HarmonizeResult",
@@ -85,7 +85,9 @@ def _as_picture(image: Any) -> Picture:
         return picture_from_array(image)
     if hasattr(image, "mode") and hasattr(image, "getbands"):  # a PIL image
         return picture_from_pil(image)
-    raise InputError(f"composite: expected a file path, numpy array or PIL image, got {type(image)}")
+    raise InputError(
+        f"composite: expected a file path, numpy array or PIL image, got {type(image)}"
+    )
 
 
 def _as_raw_mask(mask: Any) -> RawMask:
@@ -141,8 +143,8 @@ def predict_curves(model: S2CRNet, rgb: np.ndarray, mask: np.ndarray, label: int
     """Curves for one full-resolution ``(H, W, 3)`` image and ``(H, W)`` uint8 mask."""
     if rgb.dtype == np.uint16:  # the thumbnail needs no more than 8 bits
         rgb = (rgb >> 8).astype(np.uint8)
-    composite = torch.from_numpy(rgb).permute(2, 0, 1)[None]  # (1, 3, H, W) view
-    alpha = torch.from_numpy(mask)[None, None]  # (1, 1, H, W) view
+    composite = tensor_view(rgb).permute(2, 0, 1)[None]  # (1, 3, H, W) view
+    alpha = tensor_view(mask)[None, None]  # (1, 1, H, W) view
     foreground, background = make_thumbnails(composite, alpha, model.config.thumbnail)
     device = _model_device(model)
     labels = torch.tensor([label], device=device) if label is not None else None

@@ -32,8 +32,12 @@ __all__ = [
 
 #: Output extensions we write, and whether the format stores alpha / 16 bits.
 WRITABLE = {
-    ".png": (True, True), ".tif": (True, True), ".tiff": (True, True),
-    ".jpg": (False, False), ".jpeg": (False, False), ".webp": (True, False),
+    ".png": (True, True),
+    ".tif": (True, True),
+    ".tiff": (True, True),
+    ".jpg": (False, False),
+    ".jpeg": (False, False),
+    ".webp": (True, False),
     ".bmp": (False, False),
 }
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
@@ -304,8 +308,9 @@ def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) ->
     keeps_alpha, keeps_16 = _check_output_path(path)
     pixels = picture.channels()
     if picture.alpha is not None and not keeps_alpha:
-        warnings.warn(f"{path}: {path.suffix} cannot store transparency; alpha dropped",
-                      stacklevel=2)
+        warnings.warn(
+            f"{path}: {path.suffix} cannot store transparency; alpha dropped", stacklevel=2
+        )
         pixels = pixels[..., :-1] if pixels.ndim == 3 and pixels.shape[2] in (2, 4) else pixels
         if pixels.ndim == 3 and pixels.shape[2] == 1:
             pixels = pixels[..., 0]

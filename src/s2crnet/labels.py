@@ -60,7 +60,9 @@ def label_tensor(
         if out.numel() == 1 and batch > 1:
             out = out.expand(batch)
         if out.shape != (batch,):
-            raise ValueError(f"expected {batch} labels, got a tensor of shape {tuple(labels.shape)}")
+            raise ValueError(
+                f"expected {batch} labels, got a tensor of shape {tuple(labels.shape)}"
+            )
         if out.numel() and (out.min() < 0 or out.max() >= len(LABELS)):
             raise ValueError(f"label indices must be in 0-{len(LABELS) - 1}")
         return out

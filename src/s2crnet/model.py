@@ -269,7 +269,9 @@ class S2CRNet(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
     # ---- inference
-    def forward(self, foreground: Tensor, background: Tensor, label: Tensor | None = None) -> Tensor:
+    def forward(
+        self, foreground: Tensor, background: Tensor, label: Tensor | None = None
+    ) -> Tensor:
         """Curves from the masked thumbnails.
 
         Args:

@@ -9,15 +9,24 @@ are copied bit for bit; where it is 255 they are the curve's output; values betw
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
 from .curves import Curves
 
-__all__ = ["apply_curves", "mask_box"]
+__all__ = ["apply_curves", "mask_box", "tensor_view"]
 
 #: Rows per band: bounds the temporaries of the render and the blend.
 BAND_ROWS = 256
+
+
+def tensor_view(array: np.ndarray) -> torch.Tensor:
+    """A tensor sharing ``array``'s memory, for reading (decoded images may be read-only)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array)
 
 
 def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -40,7 +49,7 @@ def _render_band(band: np.ndarray, curves: Curves, lut: np.ndarray | None) -> np
         for c in range(3):
             np.take(lut[:, c], band[..., c], out=out[..., c])
         return out
-    x = torch.from_numpy(band).permute(2, 0, 1)[None]  # (1, 3, h, w) view
+    x = tensor_view(band).permute(2, 0, 1)[None]  # (1, 3, h, w) view
     return curves.render(x)[0].permute(1, 2, 0).numpy().astype(np.float32)
 
 

@@ -68,14 +68,16 @@ def _read_tensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
 
     try:
         with safe_open(str(path), framework="pt") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}, dict(f.metadata() or {})
+            return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118, dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(
             f"{path}: neither a safetensors file nor a PyTorch checkpoint ({exc})"
         ) from exc
 
 
-def load_state_dict_strict(module: torch.nn.Module, state: Mapping[str, Tensor], source: str) -> None:
+def load_state_dict_strict(
+    module: torch.nn.Module, state: Mapping[str, Tensor], source: str
+) -> None:
     """``load_state_dict(strict=True)`` with an error naming every bad key and shape."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -104,8 +106,11 @@ def save_model(model: S2CRNet, path: str | Path) -> None:
 
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
-                "config": model.config.to_json()}
+    metadata = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "config": model.config.to_json(),
+    }
     fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
@@ -118,13 +123,25 @@ def save_model(model: S2CRNet, path: str | Path) -> None:
 
 # --------------------------------------------------------------------------- released
 _RELEASED_BACKBONE_PREFIX = {"squeezenet1_1.": "squeezenet1_1", "model.": "vgg16"}
-_RELEASED_HEAD = re.compile(r"fusion\.cr(\d+)\.(fc_f_1\.fc1|fc_b_1\.fc1|fc_label_1|fc_label_2|fc_f_label)\.(weight|bias)")
+_RELEASED_HEAD = re.compile(
+    r"fusion\.cr(\d+)\.(fc_f_1\.fc1|fc_b_1\.fc1|fc_label_1|fc_label_2|fc_f_label)\.(weight|bias)"
+)
 # released layer name -> ours, per variant; released layers the variant never uses map to None
 _RELEASED_TO_OURS = {
-    True: {"fc_b_1.fc1": "fc_b", "fc_f_label": "fc_f", "fc_label_1": "label_mlp.0",
-           "fc_label_2": "label_mlp.2", "fc_f_1.fc1": None},
-    False: {"fc_b_1.fc1": "fc_b", "fc_f_1.fc1": "fc_f", "fc_f_label": None,
-            "fc_label_1": None, "fc_label_2": None},
+    True: {
+        "fc_b_1.fc1": "fc_b",
+        "fc_f_label": "fc_f",
+        "fc_label_1": "label_mlp.0",
+        "fc_label_2": "label_mlp.2",
+        "fc_f_1.fc1": None,
+    },
+    False: {
+        "fc_b_1.fc1": "fc_b",
+        "fc_f_1.fc1": "fc_f",
+        "fc_f_label": None,
+        "fc_label_1": None,
+        "fc_label_2": None,
+    },
 }
 
 
@@ -145,8 +162,11 @@ def convert_released_state_dict(
     """
     state = _strip_prefix(state)
     backbone = next(
-        (name for prefix, name in _RELEASED_BACKBONE_PREFIX.items()
-         if any(k.startswith(prefix) for k in state)),
+        (
+            name
+            for prefix, name in _RELEASED_BACKBONE_PREFIX.items()
+            if any(k.startswith(prefix) for k in state)
+        ),
         None,
     )
     if backbone is None:
@@ -160,8 +180,14 @@ def convert_released_state_dict(
     fc_b = state.get("fusion.cr1.fc_b_1.fc1.weight")
     if fc_b is None or fc_b.shape[0] % 3:
         raise WeightsError("fusion.cr1.fc_b_1.fc1.weight is missing or not 3 x L rows")
-    config = S2CRNetConfig(backbone=backbone, stages=stages, semantic=semantic,
-                           pieces=fc_b.shape[0] // 3, activation="none", normalize=False)
+    config = S2CRNetConfig(
+        backbone=backbone,
+        stages=stages,
+        semantic=semantic,
+        pieces=fc_b.shape[0] // 3,
+        activation="none",
+        normalize=False,
+    )
 
     renames = _RELEASED_TO_OURS[semantic]
     prefix = next(p for p, name in _RELEASED_BACKBONE_PREFIX.items() if name == backbone)

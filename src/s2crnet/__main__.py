@@ -1,0 +1,3 @@
+from s2crnet.cli import main
+
+main()

@@ -1,0 +1,223 @@
+"""The ``s2crnet`` command: a thin layer over the library.
+
+A user mistake prints one line (``s2crnet: error: FILE: problem``) and exits with 2;
+nothing is written then, outputs appear atomically, and inputs are never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A problem to report in one line, without a traceback."""
+
+
+def _fail(message: str) -> None:
+    click.echo(f"s2crnet: error: {message}", err=True)
+    sys.exit(EXIT_USER_ERROR)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from .api import NoDefaultModelError
+    from .images import InputError
+    from .weights import WeightsError
+
+    return (UserError, InputError, WeightsError, NoDefaultModelError, FileNotFoundError)
+
+
+def _reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the library's user-facing errors into one line on stderr and exit code 2."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except _user_errors() as exc:
+            _fail(str(exc))
+        except PermissionError as exc:
+            _fail(f"{exc.filename}: permission denied")
+
+    return wrapper
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(f"s2crnet: warning: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- helpers
+def _load_model(weights: Path | None, device: str):
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: CUDA is not available on this machine")
+    if weights is None:
+        from .api import default_model
+
+        return default_model(device)
+    from .weights import load_model
+
+    return load_model(weights, device=device)
+
+
+def _check_label(label: str | None) -> None:
+    if label is not None:
+        from .labels import label_index
+
+        try:
+            label_index(label)
+        except ValueError as exc:
+            raise UserError(f"--label: {exc}") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def _check_output(output: Path, inputs: tuple[Path, ...]) -> None:
+    from .images import _check_output_path
+
+    for path in inputs:
+        if _same_file(output, path):
+            raise UserError(f"{output}: output would overwrite the input {path}")
+    if output.is_dir():
+        raise UserError(f"{output}: is a folder; give an output file name")
+    _check_output_path(output)
+
+
+def _harmonize_one(composite: Path, mask: Path, output: Path, model, label, quality: int) -> None:
+    from .api import harmonize_picture, load_inputs
+    from .images import write_image
+
+    picture, values = load_inputs(composite, mask)
+    result, _, _ = harmonize_picture(picture, values, model, label, str(mask))
+    write_image(output, result, quality=quality)
+
+
+def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, label, quality) -> None:
+    from tqdm import tqdm
+
+    from .batch import pair_images
+
+    if not masks.is_dir():
+        raise UserError(f"{masks}: COMPOSITE is a folder, so MASK must be a folder too")
+    for folder in (composites, masks):
+        if _same_file(out_dir, folder):
+            raise UserError(f"{out_dir}: the output folder must differ from the input folders")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir}: is a file; give an output folder for a folder of composites")
+    pairs = pair_images(composites, masks)
+    if not pairs:
+        raise UserError(f"{composites}: no images found")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    for composite, mask in tqdm(pairs, desc="harmonizing", unit="image", file=sys.stderr):
+        try:
+            if mask is None:
+                raise UserError(f"{composite}: no mask for it in {masks}")
+            output = out_dir / composite.name
+            _check_output(output, (composite, mask))
+            _harmonize_one(composite, mask, output, model, label, quality)
+        except _user_errors() as exc:
+            failures.append(str(exc))
+            tqdm.write(f"s2crnet: error: {exc}", file=sys.stderr)
+    done = len(pairs) - len(failures)
+    click.echo(f"harmonized {done} of {len(pairs)} images into {out_dir}", err=True)
+    if failures:
+        click.echo(f"{len(failures)} failed:", err=True)
+        for line in failures:
+            click.echo(f"  {line}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+
+
+# --------------------------------------------------------------------------- commands
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="s2crnet")
+def cli() -> None:
+    """Efficient, high-resolution image harmonization (S2CRNet)."""
+
+
+@cli.command()
+@click.argument("composite", type=click.Path(path_type=Path))
+@click.argument("mask", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file (or folder, when COMPOSITE is a folder).",
+)
+@click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    help="Model weights: our .safetensors or the authors' S2CRNet_pretrained.pth.",
+)
+@click.option(
+    "--label",
+    help="Object class for semantic models: person, animal, food, "
+    "vehicle, other (or 0-4). Default: other.",
+)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option(
+    "--quality",
+    type=click.IntRange(1, 100),
+    default=95,
+    show_default=True,
+    help="JPEG/WebP quality of the output.",
+)
+@_reports_errors
+def harmonize(
+    composite: Path,
+    mask: Path,
+    output: Path,
+    weights: Path | None,
+    label: str | None,
+    device: str,
+    quality: int,
+) -> None:
+    """Harmonize the object marked by MASK in COMPOSITE and write OUTPUT.
+
+    With folders, every composite in COMPOSITE is paired with the mask of the same name
+    in MASK (or by the iHarmony4 rule, a0041_1_5.jpg -> a0041_1.png) and written to the
+    folder OUTPUT under its own name; failures are listed at the end.
+    """
+    _check_label(label)
+    if not composite.exists():
+        raise UserError(f"{composite}: no such file or folder")
+    if not mask.exists():
+        raise UserError(f"{mask}: no such file or folder")
+    if composite.is_dir():
+        model = _load_model(weights, device)
+        _harmonize_folder(composite, mask, output, model, label, quality)
+        return
+    if mask.is_dir():
+        raise UserError(f"{mask}: is a folder, but COMPOSITE is a file")
+    _check_output(output, (composite, mask))
+    model = _load_model(weights, device)
+    _harmonize_one(composite, mask, output, model, label, quality)
+    click.echo(f"wrote {output}", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    warnings.showwarning = _show_warning
+    cli.main(args=argv, prog_name="s2crnet")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
