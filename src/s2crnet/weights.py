@@ -68,7 +68,8 @@ def _read_tensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
 
     try:
         with safe_open(str(path), framework="pt") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118, dict(f.metadata() or {})
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+            return tensors, dict(f.metadata() or {})
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(
             f"{path}: neither a safetensors file nor a PyTorch checkpoint ({exc})"

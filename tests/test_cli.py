@@ -1,0 +1,199 @@
+"""The ``s2crnet`` command: results, batch folders, and one clear line for every bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from _helpers import make_composite, make_mask, save_with_orientation
+from click.testing import CliRunner
+from PIL import Image
+
+from s2crnet.cli import cli
+
+
+@pytest.fixture
+def files(tmp_path):
+    Image.fromarray(make_composite()).save(tmp_path / "c.png")
+    Image.fromarray(make_mask()).save(tmp_path / "m.png")
+    return tmp_path
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_user_error(code, stderr, *fragments):
+    assert code == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("s2crnet: error: ")
+    assert "Traceback" not in stderr
+    for fragment in fragments:
+        assert str(fragment) in lines[0]
+
+
+def test_harmonize_writes_output(files, weights_file):
+    code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png",
+                       "--weights", weights_file, "--label", "animal")
+    assert code == 0, err
+    out = np.asarray(Image.open(files / "o.png"))
+    comp, mask = make_composite(), make_mask()
+    np.testing.assert_array_equal(out[mask == 0], comp[mask == 0])
+    assert not np.array_equal(out, comp)
+
+
+def test_without_weights_says_so(files):
+    code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png")
+    assert_user_error(code, err, "no trained default model", "--weights")
+    assert not (files / "o.png").exists()
+
+
+def _corrupt(path: Path) -> None:
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+
+
+def _truncated(path: Path) -> None:
+    Image.fromarray(make_composite()).save(path, quality=95)
+    path.write_bytes(path.read_bytes()[:600])
+
+
+@pytest.mark.parametrize(
+    ("case", "composite", "mask", "fragment"),
+    [
+        ("missing composite", "nope.png", "m.png", "no such file"),
+        ("missing mask", "c.png", "nope.png", "no such file"),
+        ("corrupt composite", "bad.png", "m.png", "bad.png"),
+        ("truncated composite", "cut.jpg", "m.png", "truncated"),
+        ("corrupt mask", "c.png", "bad.png", "bad.png"),
+        ("size mismatch", "c.png", "small.png", "mask is 50x40 but the composite"),
+        ("full mask", "c.png", "full.png", "no background"),
+    ],
+)
+def test_bad_inputs_get_one_line_and_no_output(files, weights_file, case, composite, mask, fragment):
+    _corrupt(files / "bad.png")
+    _truncated(files / "cut.jpg")
+    Image.fromarray(np.full((40, 50), 255, np.uint8)).save(files / "small.png")
+    Image.fromarray(np.full((120, 160), 255, np.uint8)).save(files / "full.png")
+    code, _, err = run("harmonize", files / composite, files / mask, "-o", files / "o.png",
+                       "--weights", weights_file)
+    assert_user_error(code, err, fragment)
+    assert not (files / "o.png").exists(), case
+    assert not [p for p in files.iterdir() if p.name.startswith(".")]  # no temp leftovers
+
+
+def test_never_overwrites_an_input(files, weights_file):
+    before = (files / "c.png").read_bytes()
+    for target in ("c.png", "m.png"):
+        code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / target,
+                           "--weights", weights_file)
+        assert_user_error(code, err, "overwrite the input")
+    assert (files / "c.png").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["-o", "o.gif2"], "unsupported output format"),
+        (["-o", "missing/o.png"], "does not exist"),
+        (["-o", "o.png", "--label", "dog"], "--label"),
+        (["-o", "o.png", "--weights", "c.png"], "c.png"),
+        (["-o", "o.png", "--weights", "absent.pth"], "absent.pth"),
+    ],
+)
+def test_bad_options(files, weights_file, args, fragment, monkeypatch):
+    monkeypatch.chdir(files)
+    if "--weights" not in args:
+        args = [*args, "--weights", str(weights_file)]
+    code, _, err = run("harmonize", "c.png", "m.png", *args)
+    assert_user_error(code, err, fragment)
+    assert not (files / "o.png").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_cuda_unavailable_is_a_clear_error(files, weights_file):
+    code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png",
+                       "--weights", weights_file, "--device", "cuda")
+    assert_user_error(code, err, "CUDA is not available")
+
+
+def test_rgba_grey_16bit_cmyk_inputs(files, weights_file):
+    mask = make_mask()
+    rgba = np.dstack([make_composite(), np.full((120, 160), 123, np.uint8)])
+    Image.fromarray(rgba).save(files / "rgba.png")
+    Image.fromarray(make_composite()[..., 0]).save(files / "grey.png")
+    cv2.imwrite(str(files / "c16.png"), make_composite().astype(np.uint16)[..., ::-1] * 257)
+    Image.fromarray(make_composite()).convert("CMYK").save(files / "cmyk.jpg")
+    for name in ("rgba.png", "grey.png", "c16.png", "cmyk.jpg"):
+        out = files / f"out-{Path(name).stem}.png"
+        code, _, err = run("harmonize", files / name, files / "m.png", "-o", out,
+                           "--weights", weights_file)
+        assert code == 0, (name, err)
+    out = np.asarray(Image.open(files / "out-rgba.png"))
+    assert out.shape == (120, 160, 4) and np.all(out[..., 3] == 123)
+    assert Image.open(files / "out-grey.png").mode == "L"
+    out16 = cv2.imread(str(files / "out-c16.png"), cv2.IMREAD_UNCHANGED)
+    assert out16.dtype == np.uint16
+    np.testing.assert_array_equal(out16[mask == 0], make_composite().astype(np.uint16)[..., ::-1][mask == 0] * 257)
+    assert Image.open(files / "out-cmyk.png").mode == "RGB"
+
+
+def test_exif_rotated_jpeg(files, weights_file):
+    save_with_orientation(files / "r.jpg", np.ascontiguousarray(np.rot90(make_composite(), 1)), 6)
+    code, _, err = run("harmonize", files / "r.jpg", files / "m.png", "-o", files / "o.jpg",
+                       "--weights", weights_file)
+    assert code == 0, err
+    assert Image.open(files / "o.jpg").size == (160, 120)
+
+
+def test_console_script_empty_mask_warns_and_copies(files, weights_file):
+    Image.fromarray(np.zeros((120, 160), np.uint8)).save(files / "empty.png")
+    proc = subprocess.run(
+        [sys.executable, "-m", "s2crnet", "harmonize", files / "c.png", files / "empty.png",
+         "-o", files / "o.png", "--weights", weights_file],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "s2crnet: warning:" in proc.stderr and "empty" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    np.testing.assert_array_equal(np.asarray(Image.open(files / "o.png")), make_composite())
+
+
+def test_batch_folders_report_failures_and_go_on(tmp_path, weights_file):
+    comps, masks, out = tmp_path / "composite_images", tmp_path / "masks", tmp_path / "out"
+    comps.mkdir()
+    masks.mkdir()
+    Image.fromarray(make_composite(seed=1)).save(comps / "a0041_1_5.jpg")  # iHarmony4 naming
+    Image.fromarray(make_mask()).save(masks / "a0041_1.png")
+    Image.fromarray(make_composite(seed=2)).save(comps / "photo.png")  # equal names
+    Image.fromarray(make_mask()).save(masks / "photo.png")
+    Image.fromarray(make_composite(seed=3)).save(comps / "lonely.png")  # no mask
+    _corrupt(comps / "broken.png")
+    Image.fromarray(make_mask()).save(masks / "broken.png")
+    code, _, err = run("harmonize", comps, masks, "-o", out, "--weights", weights_file)
+    assert code == 2
+    assert sorted(p.name for p in out.iterdir()) == ["a0041_1_5.jpg", "photo.png"]
+    assert "harmonized 2 of 4" in err and "2 failed" in err
+    assert "lonely.png: no mask" in err and "broken.png" in err
+    assert "Traceback" not in err
+
+
+def test_batch_all_good_and_output_must_differ(tmp_path, weights_file):
+    comps, masks = tmp_path / "c", tmp_path / "m"
+    comps.mkdir()
+    masks.mkdir()
+    Image.fromarray(make_composite()).save(comps / "x.jpg")
+    Image.fromarray(make_mask()).save(masks / "x.png")
+    code, _, err = run("harmonize", comps, masks, "-o", tmp_path / "o", "--weights", weights_file)
+    assert code == 0, err
+    code, _, err = run("harmonize", comps, masks, "-o", comps, "--weights", weights_file)
+    assert_user_error(code, err, "must differ")
+    code, _, err = run("harmonize", comps, masks / "x.png", "-o", tmp_path / "o2",
+                       "--weights", weights_file)
+    assert_user_error(code, err, "MASK must be a folder")

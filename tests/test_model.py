@@ -1,0 +1,175 @@
+"""The S2CRNet network family: shapes, parameter counts, gradients, thumbnails, labels."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from s2crnet import MODEL_CONFIGS, S2CRNet, S2CRNetConfig
+from s2crnet.labels import label_index, label_tensor
+from s2crnet.model import make_thumbnails, mask_bbox
+
+
+def _batch(b=2, h=96, w=128, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    composite = torch.rand(b, 3, h, w, generator=g)
+    mask = torch.zeros(b, 1, h, w)
+    mask[:, :, 20:70, 30:90] = 1.0
+    return composite, mask
+
+
+def test_parameter_counts_match_the_paper():
+    assert S2CRNet(S2CRNetConfig()).num_parameters() == 948_480
+    assert S2CRNet(S2CRNetConfig(backbone="vgg16")).num_parameters() == 15_137_856
+
+
+def test_model_holds_only_used_layers():
+    semantic = S2CRNet(S2CRNetConfig())
+    names = {n for n, _ in semantic.named_parameters()}
+    assert not any("classifier" in n for n in names)
+    assert not any(n.startswith("backbone.12.") for n in names)  # the dropped Fire module
+    plain = S2CRNet(S2CRNetConfig(semantic=False))
+    assert not any("label" in n for n, _ in plain.named_parameters())
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_CONFIGS))
+def test_predict_curves_shapes(name):
+    model = S2CRNet.from_name(name, stages=3 if name != "s2crnet-vgg16" else 2).eval()
+    composite, mask = _batch()
+    with torch.no_grad():
+        curves = model.predict_curves(composite, mask, label=["person", 2])
+    stages = model.config.stages
+    assert curves.shape == (2, stages, 3, model.config.pieces)
+    assert torch.isfinite(curves).all()
+
+
+def test_pieces_and_thumbnail_are_configurable():
+    model = S2CRNet(S2CRNetConfig(pieces=16, thumbnail=64, stages=1)).eval()
+    composite, mask = _batch(b=1)
+    with torch.no_grad():
+        assert model.predict_curves(composite, mask).shape == (1, 1, 3, 16)
+
+
+def test_every_parameter_receives_a_gradient_and_nothing_is_nan():
+    torch.manual_seed(0)
+    model = S2CRNet(S2CRNetConfig())
+    composite, mask = _batch()
+    target = composite.flip(1)
+    curves = model.predict_curves(composite, mask, label=torch.tensor([0, 4]))
+    outputs = model.render(composite, mask, curves)
+    loss = sum((mask * (out - target)).abs().sum() / mask.sum() for out in outputs)
+    loss.backward()
+    assert torch.isfinite(loss)
+    for name, param in model.named_parameters():
+        assert param.grad is not None, name
+        assert torch.isfinite(param.grad).all(), name
+        assert param.grad.abs().sum() > 0, name
+
+
+def test_softplus_activation_gives_positive_monotone_curves():
+    model = S2CRNet(S2CRNetConfig(activation="softplus", semantic=False)).eval()
+    composite, mask = _batch()
+    with torch.no_grad():
+        curves = model.predict_curves(composite, mask)
+    assert (curves > 0).all()
+
+
+def test_released_activation_is_raw_linear_output():
+    model = S2CRNet(S2CRNetConfig(semantic=False, stages=1)).eval()
+    with torch.no_grad():
+        for p in model.heads[0].parameters():
+            p.zero_()
+        model.heads[0].fc_b.bias.fill_(-2.0)
+        composite, mask = _batch(b=1)
+        assert (model.predict_curves(composite, mask) == -2.0).all()
+
+
+def test_labels_by_name_index_and_default():
+    model = S2CRNet(S2CRNetConfig()).eval()
+    composite, mask = _batch(b=1)
+    with torch.no_grad():
+        by_name = model.predict_curves(composite, mask, label="animal")
+        by_index = model.predict_curves(composite, mask, label=1)
+        by_tensor = model.predict_curves(composite, mask, label=torch.tensor([1]))
+        default = model.predict_curves(composite, mask)
+        other = model.predict_curves(composite, mask, label="other")
+    torch.testing.assert_close(by_name, by_index)
+    torch.testing.assert_close(by_name, by_tensor)
+    torch.testing.assert_close(default, other)
+    assert not torch.allclose(by_name, other)
+
+
+def test_label_parsing():
+    assert [label_index(x) for x in ("person", "ANIMAL", "food", "vehicle", "other")] == list(range(5))
+    assert label_index("3") == 3 and label_index(None) == 4 and label_index("others") == 4
+    for bad in ("dog", 5, -1, True, 2.0):
+        with pytest.raises(ValueError):
+            label_index(bad)
+    assert label_tensor(None, 3).tolist() == [4, 4, 4]
+    with pytest.raises(ValueError):
+        label_tensor(["person"], 2)
+    with pytest.raises(ValueError):
+        label_tensor(torch.tensor([7]), 1)
+
+
+def test_foreground_thumbnail_is_the_masked_bbox_crop():
+    composite, mask = _batch(b=1, h=100, w=100)
+    mask.zero_()
+    mask[:, :, 10:30, 40:90] = 1.0
+    fg, bg = make_thumbnails(composite, mask, size=64)
+    crop = composite[:, :, 10:30, 40:90]
+    expected = F.interpolate(crop, size=(64, 64), mode="bilinear", antialias=True, align_corners=False)
+    torch.testing.assert_close(fg, expected)  # the crop is all object: mask resizes to 1
+    full = F.interpolate(composite, size=(64, 64), mode="bilinear", antialias=True, align_corners=False)
+    m = F.interpolate(mask, size=(64, 64), mode="bilinear", antialias=True, align_corners=False)
+    torch.testing.assert_close(bg, full * (1 - m))
+
+
+def test_thumbnails_accept_uint8_views():
+    composite, mask = _batch(b=1)
+    fg, bg = make_thumbnails(composite, mask, 64)
+    fg8, bg8 = make_thumbnails((composite * 255).round().byte(), (mask * 255).byte(), 64)
+    assert (fg - fg8).abs().max() < 2 / 255 and (bg - bg8).abs().max() < 2 / 255
+
+
+def test_mask_bbox_fallbacks():
+    m = torch.zeros(10, 10)
+    assert mask_bbox(m) == (0, 10, 0, 10)  # empty: whole image
+    m[2, 3] = 0.2
+    assert mask_bbox(m) == (2, 3, 3, 4)  # only faint pixels: use them
+    m[5:7, 1:4] = 1.0
+    assert mask_bbox(m) == (5, 7, 1, 4)  # solid pixels win over faint ones
+
+
+def test_make_thumbnails_rejects_bad_shapes():
+    composite, mask = _batch(b=1)
+    with pytest.raises(ValueError):
+        make_thumbnails(composite[:, :2], mask)
+    with pytest.raises(ValueError):
+        make_thumbnails(composite, mask[..., :-1])
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="backbone"):
+        S2CRNetConfig(backbone="resnet")
+    with pytest.raises(ValueError, match="activation"):
+        S2CRNetConfig(activation="relu6")
+    with pytest.raises(ValueError):
+        S2CRNetConfig(stages=0)
+    with pytest.raises(ValueError, match="unknown"):
+        S2CRNetConfig.from_dict({"backbone": "vgg16", "colour": 1})
+    with pytest.raises(ValueError):
+        S2CRNet.from_name("nope")
+    config = S2CRNetConfig(backbone="alexnet", pieces=32)
+    assert S2CRNetConfig.from_dict(__import__("json").loads(config.to_json())) == config
+
+
+def test_render_blends_each_stage_through_the_mask():
+    composite, mask = _batch(b=1)
+    curves = torch.rand(1, 2, 3, 8) + 0.1
+    outs = S2CRNet.render(composite, mask, curves)
+    assert len(outs) == 2
+    outside = mask.expand_as(composite) == 0
+    for out in outs:
+        assert torch.equal(out[outside], composite[outside])
