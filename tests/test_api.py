@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from _helpers import make_composite, make_mask, save_with_orientation
 from PIL import Image
 
+from _helpers import make_composite, make_mask, save_with_orientation
 from s2crnet import InputError, NoDefaultModelError, S2CRNet, S2CRNetConfig, harmonize
 from s2crnet.curves import render_curves
 
@@ -88,7 +88,9 @@ def test_paths_in_array_out(tmp_path, model):
     Image.fromarray(make_composite()).save(tmp_path / "c.png")
     Image.fromarray(make_mask()).save(tmp_path / "m.png")
     result = harmonize(tmp_path / "c.png", str(tmp_path / "m.png"), model=model)
-    np.testing.assert_array_equal(result.image, harmonize(make_composite(), make_mask(), model=model).image)
+    np.testing.assert_array_equal(
+        result.image, harmonize(make_composite(), make_mask(), model=model).image
+    )
 
 
 def test_model_from_weights_path(weights_file, model):
@@ -132,13 +134,17 @@ def test_full_mask_is_an_error(model):
 def test_size_mismatch_names_both(tmp_path, model):
     Image.fromarray(make_composite()).save(tmp_path / "c.jpg")
     Image.fromarray(make_mask(100, 100)).save(tmp_path / "m.png")
-    with pytest.raises(InputError, match=r"m\.png: mask is 100x100 but the composite .*c\.jpg is 160x120"):
+    with pytest.raises(
+        InputError, match=r"m\.png: mask is 100x100 but the composite .*c\.jpg is 160x120"
+    ):
         harmonize(tmp_path / "c.jpg", tmp_path / "m.png", model=model)
 
 
 def test_exif_rotation_applies_to_both_inputs(tmp_path, model):
     upright, mask = make_composite(120, 160), make_mask(120, 160)
-    save_with_orientation(tmp_path / "c.jpg", np.ascontiguousarray(np.rot90(upright, 1)), 6, quality=98)
+    save_with_orientation(
+        tmp_path / "c.jpg", np.ascontiguousarray(np.rot90(upright, 1)), 6, quality=98
+    )
     # a mask drawn over the upright picture, and one stored like the camera's pixels
     Image.fromarray(mask).save(tmp_path / "upright.png")
     Image.fromarray(np.ascontiguousarray(np.rot90(mask, 1))).save(tmp_path / "raw.png")

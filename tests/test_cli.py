@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from _helpers import make_composite, make_mask, save_with_orientation
 from click.testing import CliRunner
 from PIL import Image
 
+from _helpers import make_composite, make_mask, save_with_orientation
 from s2crnet.cli import cli
 
 
@@ -40,8 +40,17 @@ def assert_user_error(code, stderr, *fragments):
 
 
 def test_harmonize_writes_output(files, weights_file):
-    code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png",
-                       "--weights", weights_file, "--label", "animal")
+    code, _, err = run(
+        "harmonize",
+        files / "c.png",
+        files / "m.png",
+        "-o",
+        files / "o.png",
+        "--weights",
+        weights_file,
+        "--label",
+        "animal",
+    )
     assert code == 0, err
     out = np.asarray(Image.open(files / "o.png"))
     comp, mask = make_composite(), make_mask()
@@ -76,13 +85,22 @@ def _truncated(path: Path) -> None:
         ("full mask", "c.png", "full.png", "no background"),
     ],
 )
-def test_bad_inputs_get_one_line_and_no_output(files, weights_file, case, composite, mask, fragment):
+def test_bad_inputs_get_one_line_and_no_output(
+    files, weights_file, case, composite, mask, fragment
+):
     _corrupt(files / "bad.png")
     _truncated(files / "cut.jpg")
     Image.fromarray(np.full((40, 50), 255, np.uint8)).save(files / "small.png")
     Image.fromarray(np.full((120, 160), 255, np.uint8)).save(files / "full.png")
-    code, _, err = run("harmonize", files / composite, files / mask, "-o", files / "o.png",
-                       "--weights", weights_file)
+    code, _, err = run(
+        "harmonize",
+        files / composite,
+        files / mask,
+        "-o",
+        files / "o.png",
+        "--weights",
+        weights_file,
+    )
     assert_user_error(code, err, fragment)
     assert not (files / "o.png").exists(), case
     assert not [p for p in files.iterdir() if p.name.startswith(".")]  # no temp leftovers
@@ -91,8 +109,15 @@ def test_bad_inputs_get_one_line_and_no_output(files, weights_file, case, compos
 def test_never_overwrites_an_input(files, weights_file):
     before = (files / "c.png").read_bytes()
     for target in ("c.png", "m.png"):
-        code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / target,
-                           "--weights", weights_file)
+        code, _, err = run(
+            "harmonize",
+            files / "c.png",
+            files / "m.png",
+            "-o",
+            files / target,
+            "--weights",
+            weights_file,
+        )
         assert_user_error(code, err, "overwrite the input")
     assert (files / "c.png").read_bytes() == before
 
@@ -118,8 +143,17 @@ def test_bad_options(files, weights_file, args, fragment, monkeypatch):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 def test_cuda_unavailable_is_a_clear_error(files, weights_file):
-    code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png",
-                       "--weights", weights_file, "--device", "cuda")
+    code, _, err = run(
+        "harmonize",
+        files / "c.png",
+        files / "m.png",
+        "-o",
+        files / "o.png",
+        "--weights",
+        weights_file,
+        "--device",
+        "cuda",
+    )
     assert_user_error(code, err, "CUDA is not available")
 
 
@@ -132,22 +166,32 @@ def test_rgba_grey_16bit_cmyk_inputs(files, weights_file):
     Image.fromarray(make_composite()).convert("CMYK").save(files / "cmyk.jpg")
     for name in ("rgba.png", "grey.png", "c16.png", "cmyk.jpg"):
         out = files / f"out-{Path(name).stem}.png"
-        code, _, err = run("harmonize", files / name, files / "m.png", "-o", out,
-                           "--weights", weights_file)
+        code, _, err = run(
+            "harmonize", files / name, files / "m.png", "-o", out, "--weights", weights_file
+        )
         assert code == 0, (name, err)
     out = np.asarray(Image.open(files / "out-rgba.png"))
     assert out.shape == (120, 160, 4) and np.all(out[..., 3] == 123)
     assert Image.open(files / "out-grey.png").mode == "L"
     out16 = cv2.imread(str(files / "out-c16.png"), cv2.IMREAD_UNCHANGED)
     assert out16.dtype == np.uint16
-    np.testing.assert_array_equal(out16[mask == 0], make_composite().astype(np.uint16)[..., ::-1][mask == 0] * 257)
+    np.testing.assert_array_equal(
+        out16[mask == 0], make_composite().astype(np.uint16)[..., ::-1][mask == 0] * 257
+    )
     assert Image.open(files / "out-cmyk.png").mode == "RGB"
 
 
 def test_exif_rotated_jpeg(files, weights_file):
     save_with_orientation(files / "r.jpg", np.ascontiguousarray(np.rot90(make_composite(), 1)), 6)
-    code, _, err = run("harmonize", files / "r.jpg", files / "m.png", "-o", files / "o.jpg",
-                       "--weights", weights_file)
+    code, _, err = run(
+        "harmonize",
+        files / "r.jpg",
+        files / "m.png",
+        "-o",
+        files / "o.jpg",
+        "--weights",
+        weights_file,
+    )
     assert code == 0, err
     assert Image.open(files / "o.jpg").size == (160, 120)
 
@@ -155,9 +199,21 @@ def test_exif_rotated_jpeg(files, weights_file):
 def test_console_script_empty_mask_warns_and_copies(files, weights_file):
     Image.fromarray(np.zeros((120, 160), np.uint8)).save(files / "empty.png")
     proc = subprocess.run(
-        [sys.executable, "-m", "s2crnet", "harmonize", files / "c.png", files / "empty.png",
-         "-o", files / "o.png", "--weights", weights_file],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "s2crnet",
+            "harmonize",
+            files / "c.png",
+            files / "empty.png",
+            "-o",
+            files / "o.png",
+            "--weights",
+            weights_file,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
     assert "s2crnet: warning:" in proc.stderr and "empty" in proc.stderr
@@ -194,6 +250,7 @@ def test_batch_all_good_and_output_must_differ(tmp_path, weights_file):
     assert code == 0, err
     code, _, err = run("harmonize", comps, masks, "-o", comps, "--weights", weights_file)
     assert_user_error(code, err, "must differ")
-    code, _, err = run("harmonize", comps, masks / "x.png", "-o", tmp_path / "o2",
-                       "--weights", weights_file)
+    code, _, err = run(
+        "harmonize", comps, masks / "x.png", "-o", tmp_path / "o2", "--weights", weights_file
+    )
     assert_user_error(code, err, "MASK must be a folder")

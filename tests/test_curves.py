@@ -82,7 +82,12 @@ def test_gradcheck_negative_parameters_and_out_of_range_inputs():
 
 @pytest.mark.parametrize(
     ("image_shape", "param_shape"),
-    [((3, 8, 8), (1, 3, 4)), ((1, 3, 8, 8), (1, 3)), ((2, 3, 8, 8), (1, 3, 4)), ((1, 3, 8, 8), (1, 2, 4))],
+    [
+        ((3, 8, 8), (1, 3, 4)),
+        ((1, 3, 8, 8), (1, 3)),
+        ((2, 3, 8, 8), (1, 3, 4)),
+        ((1, 3, 8, 8), (1, 2, 4)),
+    ],
 )
 def test_bad_shapes_raise(image_shape, param_shape):
     with pytest.raises(ValueError):

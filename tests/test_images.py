@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from _helpers import make_composite, make_mask, save_with_orientation
 from PIL import Image, ImageOps
 
+from _helpers import make_composite, make_mask, save_with_orientation
 from s2crnet.images import (
     InputError,
     Picture,
@@ -148,7 +148,7 @@ def test_write_round_trips_and_is_atomic(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="alpha dropped"):
         write_image(tmp_path / "o.jpg", pic)
     assert Image.open(tmp_path / "o.jpg").mode == "RGB"
-    rgb16 = (array.astype(np.uint16) * 257)
+    rgb16 = array.astype(np.uint16) * 257
     write_image(tmp_path / "o16.png", Picture(rgb=rgb16))
     np.testing.assert_array_equal(read_image(tmp_path / "o16.png").rgb, rgb16)
 

@@ -101,7 +101,9 @@ def test_labels_by_name_index_and_default():
 
 
 def test_label_parsing():
-    assert [label_index(x) for x in ("person", "ANIMAL", "food", "vehicle", "other")] == list(range(5))
+    assert [label_index(x) for x in ("person", "ANIMAL", "food", "vehicle", "other")] == list(
+        range(5)
+    )
     assert label_index("3") == 3 and label_index(None) == 4 and label_index("others") == 4
     for bad in ("dog", 5, -1, True, 2.0):
         with pytest.raises(ValueError):
@@ -119,9 +121,13 @@ def test_foreground_thumbnail_is_the_masked_bbox_crop():
     mask[:, :, 10:30, 40:90] = 1.0
     fg, bg = make_thumbnails(composite, mask, size=64)
     crop = composite[:, :, 10:30, 40:90]
-    expected = F.interpolate(crop, size=(64, 64), mode="bilinear", antialias=True, align_corners=False)
+    expected = F.interpolate(
+        crop, size=(64, 64), mode="bilinear", antialias=True, align_corners=False
+    )
     torch.testing.assert_close(fg, expected)  # the crop is all object: mask resizes to 1
-    full = F.interpolate(composite, size=(64, 64), mode="bilinear", antialias=True, align_corners=False)
+    full = F.interpolate(
+        composite, size=(64, 64), mode="bilinear", antialias=True, align_corners=False
+    )
     m = F.interpolate(mask, size=(64, 64), mode="bilinear", antialias=True, align_corners=False)
     torch.testing.assert_close(bg, full * (1 - m))
 

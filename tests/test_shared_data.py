@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from _helpers import shared_path
 
+from _helpers import shared_path
 from s2crnet import harmonize
 from s2crnet.api import load_inputs
 from s2crnet.batch import pair_images

@@ -8,17 +8,28 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from _helpers import shared_path
 from s2crnet import S2CRNet, S2CRNetConfig, WeightsError, load_model
 from s2crnet.model import make_thumbnails
 from s2crnet.weights import convert_released_state_dict, load_backbone_weights
 
-from _helpers import shared_path
-
 # torchvision squeezenet1_1 Fire modules kept by the released model: index -> (in, squeeze, expand)
-FIRES = {3: (64, 16, 64), 4: (128, 16, 64), 6: (128, 32, 128), 7: (256, 32, 128),
-         9: (256, 48, 192), 10: (384, 48, 192), 11: (384, 64, 256)}
-HEADS = {"fc_f_1.fc1": (192, 512), "fc_b_1.fc1": (192, 512), "fc_label_1": (32, 5),
-         "fc_label_2": (64, 32), "fc_f_label": (192, 576)}
+FIRES = {
+    3: (64, 16, 64),
+    4: (128, 16, 64),
+    6: (128, 32, 128),
+    7: (256, 32, 128),
+    9: (256, 48, 192),
+    10: (384, 48, 192),
+    11: (384, 64, 256),
+}
+HEADS = {
+    "fc_f_1.fc1": (192, 512),
+    "fc_b_1.fc1": (192, 512),
+    "fc_label_1": (32, 5),
+    "fc_label_2": (64, 32),
+    "fc_f_label": (192, 576),
+}
 
 
 def released_state_dict(seed: int = 0, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -30,8 +41,11 @@ def released_state_dict(seed: int = 0, prefix: str = "") -> dict[str, torch.Tens
 
     sd = {"squeezenet1_1.0.weight": rand(64, 3, 3, 3), "squeezenet1_1.0.bias": rand(64)}
     for i, (cin, sq, ex) in FIRES.items():
-        for name, shape in (("squeeze", (sq, cin, 1, 1)), ("expand1x1", (ex, sq, 1, 1)),
-                            ("expand3x3", (ex, sq, 3, 3))):
+        for name, shape in (
+            ("squeeze", (sq, cin, 1, 1)),
+            ("expand1x1", (ex, sq, 1, 1)),
+            ("expand3x3", (ex, sq, 3, 3)),
+        ):
             sd[f"squeezenet1_1.{i}.{name}.weight"] = rand(*shape)
             sd[f"squeezenet1_1.{i}.{name}.bias"] = rand(shape[0])
     for stage in (1, 2):
@@ -55,18 +69,27 @@ def reference_curves(sd, foreground, background, label):
             x = F.max_pool2d(x, 3, 2, ceil_mode=True)
         else:
             s = conv(x, f"squeezenet1_1.{i}.squeeze")
-            x = torch.cat([conv(s, f"squeezenet1_1.{i}.expand1x1"),
-                           conv(s, f"squeezenet1_1.{i}.expand3x3", padding=1)], 1)
+            x = torch.cat(
+                [
+                    conv(s, f"squeezenet1_1.{i}.expand1x1"),
+                    conv(s, f"squeezenet1_1.{i}.expand3x3", padding=1),
+                ],
+                1,
+            )
     pooled = x.mean((2, 3))
-    f_fore, f_back = pooled[: len(foreground)], pooled[len(foreground):]
+    f_fore, f_back = pooled[: len(foreground)], pooled[len(foreground) :]
     one_hot = F.one_hot(label, 5).float()
     stages = []
     for n in (1, 2):
         p = f"fusion.cr{n}."
-        emb = F.linear(F.relu(F.linear(one_hot, sd[p + "fc_label_1.weight"], sd[p + "fc_label_1.bias"])),
-                       sd[p + "fc_label_2.weight"], sd[p + "fc_label_2.bias"])
+        emb = F.linear(
+            F.relu(F.linear(one_hot, sd[p + "fc_label_1.weight"], sd[p + "fc_label_1.bias"])),
+            sd[p + "fc_label_2.weight"],
+            sd[p + "fc_label_2.bias"],
+        )
         out = F.linear(f_back, sd[p + "fc_b_1.fc1.weight"], sd[p + "fc_b_1.fc1.bias"]) + F.linear(
-            torch.cat([f_fore, emb], 1), sd[p + "fc_f_label.weight"], sd[p + "fc_f_label.bias"])
+            torch.cat([f_fore, emb], 1), sd[p + "fc_f_label.weight"], sd[p + "fc_f_label.bias"]
+        )
         stages.append(out.view(-1, 3, 64))
     return torch.stack(stages, 1)
 
@@ -118,8 +141,12 @@ def test_missing_unexpected_and_misshapen_keys_are_named(tmp_path):
 
 def test_vgg_released_keys_are_recognised():
     model = S2CRNet(S2CRNetConfig(backbone="vgg16", stages=1))
-    names = {"fc_b": "fc_b_1.fc1", "fc_f": "fc_f_label", "label_mlp.0": "fc_label_1",
-             "label_mlp.2": "fc_label_2"}
+    names = {
+        "fc_b": "fc_b_1.fc1",
+        "fc_f": "fc_f_label",
+        "label_mlp.0": "fc_label_1",
+        "label_mlp.2": "fc_label_2",
+    }
     released = {}
     for key, value in model.state_dict().items():
         if key.startswith("backbone."):
@@ -135,8 +162,16 @@ def test_vgg_released_keys_are_recognised():
 
 def test_our_format_round_trip(tmp_path):
     torch.manual_seed(0)
-    model = S2CRNet(S2CRNetConfig(backbone="alexnet", semantic=False, stages=1, pieces=32,
-                                  activation="softplus", normalize=True)).eval()
+    model = S2CRNet(
+        S2CRNetConfig(
+            backbone="alexnet",
+            semantic=False,
+            stages=1,
+            pieces=32,
+            activation="softplus",
+            normalize=True,
+        )
+    ).eval()
     path = tmp_path / "m.safetensors"
     model.save(path)
     loaded = S2CRNet.from_pretrained(path)
@@ -188,8 +223,9 @@ def test_torchvision_backbone_weights_load_into_the_backbone():
     reference = squeezenet1_1(weights=None).state_dict()  # includes classifier + Fire 12
     model = S2CRNet(S2CRNetConfig())
     load_backbone_weights(model, reference)
-    torch.testing.assert_close(model.backbone[11].expand3x3.weight,
-                               reference["features.11.expand3x3.weight"])
+    torch.testing.assert_close(
+        model.backbone[11].expand3x3.weight, reference["features.11.expand3x3.weight"]
+    )
     with pytest.raises(WeightsError, match="features"):
         load_backbone_weights(model, {"conv.weight": torch.zeros(1)})
     with pytest.raises(WeightsError, match="wrong shapes"):
@@ -202,4 +238,6 @@ def test_shared_imagenet_alexnet_weights_load():
     load_backbone_weights(model, path)
     from safetensors.torch import load_file
 
-    torch.testing.assert_close(model.backbone[10].weight, load_file(str(path))["features.10.weight"])
+    torch.testing.assert_close(
+        model.backbone[10].weight, load_file(str(path))["features.10.weight"]
+    )

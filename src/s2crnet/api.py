@@ -1,10 +1,10 @@
 """``harmonize``: the few lines a user needs::
 
-    from s2crnet import harmonize, load_model
+from s2crnet import harmonize, load_model
 
-    result = harmonize("composite.jpg", "mask.png", model=load_model("w.safetensors"))
-    result.image           # the harmonized image, of the input's kind
-    result.curves.params   # (stages, 3, L): the curves that were applied
+result = harmonize("composite.jpg", "mask.png", model=load_model("w.safetensors"))
+result.image           # the harmonized image, of the input's kind
+result.curves.params   # (stages, 3, L): the curves that were applied
 """
 
 from __future__ import annotations
