@@ -162,9 +162,10 @@ def mask_bbox(mask: Tensor) -> tuple[int, int, int, int]:
     Pixels of at least half weight count; a mask with none falls back to any non-zero
     pixel, and an empty mask to the whole image.
     """
+    row_max, col_max = mask.amax(dim=1), mask.amax(dim=0)  # (H,), (W,)
     for threshold in (0.5, 0.0):
-        inside = mask > threshold * (255 if mask.dtype == torch.uint8 else 1)
-        rows, cols = inside.any(dim=1), inside.any(dim=0)
+        level = threshold * (255 if mask.dtype == torch.uint8 else 1)
+        rows, cols = row_max > level, col_max > level
         if rows.any():
             r = torch.nonzero(rows).flatten()
             c = torch.nonzero(cols).flatten()
