@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from _helpers import shared_path
 from s2crnet import harmonize
@@ -37,3 +38,28 @@ def test_real_composites_from_people():
     for composite, mask in pairs[:3]:
         picture, values = load_inputs(composite, mask)
         assert values.shape == picture.shape
+
+
+@pytest.mark.slow
+def test_cli_batch_over_every_dev_subset(tmp_path, weights_file):
+    from click.testing import CliRunner
+
+    from s2crnet.cli import cli
+
+    root = shared_path("data", "iharmony4-dev")
+    for subset in sorted(p for p in root.iterdir() if p.is_dir()):
+        out = tmp_path / subset.name
+        result = CliRunner().invoke(
+            cli,
+            [
+                "harmonize",
+                str(subset / "composite_images"),
+                str(subset / "masks"),
+                "-o",
+                str(out),
+                "--weights",
+                str(weights_file),
+            ],
+        )
+        assert result.exit_code == 0, result.stderr
+        assert len(list(out.iterdir())) == len(list((subset / "composite_images").iterdir()))

@@ -225,7 +225,6 @@ def harmonize(
         model = load_model(Path(model), device=device or "cpu")
     elif device is not None:
         model = model.to(device)
-    model.eval()
     picture, values = load_inputs(composite, mask)
     mask_name = str(mask) if isinstance(mask, str | os.PathLike) else "mask"
     result, curves, index = harmonize_picture(picture, values, model, label, mask_name)
