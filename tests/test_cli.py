@@ -29,6 +29,20 @@ def run(*args):
     return result.exit_code, result.stdout, result.stderr
 
 
+def run_files(folder, weights, composite="c.png", mask="m.png", output="o.png", *extra):
+    """``s2crnet harmonize`` on files in ``folder`` with ``--weights``."""
+    return run(
+        "harmonize",
+        folder / composite,
+        folder / mask,
+        "-o",
+        folder / output,
+        "--weights",
+        weights,
+        *extra,
+    )
+
+
 def assert_user_error(code, stderr, *fragments):
     assert code == 2, stderr
     lines = stderr.strip().splitlines()
@@ -40,17 +54,7 @@ def assert_user_error(code, stderr, *fragments):
 
 
 def test_harmonize_writes_output(files, weights_file):
-    code, _, err = run(
-        "harmonize",
-        files / "c.png",
-        files / "m.png",
-        "-o",
-        files / "o.png",
-        "--weights",
-        weights_file,
-        "--label",
-        "animal",
-    )
+    code, _, err = run_files(files, weights_file, "c.png", "m.png", "o.png", "--label", "animal")
     assert code == 0, err
     out = np.asarray(Image.open(files / "o.png"))
     comp, mask = make_composite(), make_mask()
@@ -92,15 +96,7 @@ def test_bad_inputs_get_one_line_and_no_output(
     _truncated(files / "cut.jpg")
     Image.fromarray(np.full((40, 50), 255, np.uint8)).save(files / "small.png")
     Image.fromarray(np.full((120, 160), 255, np.uint8)).save(files / "full.png")
-    code, _, err = run(
-        "harmonize",
-        files / composite,
-        files / mask,
-        "-o",
-        files / "o.png",
-        "--weights",
-        weights_file,
-    )
+    code, _, err = run_files(files, weights_file, composite, mask, "o.png")
     assert_user_error(code, err, fragment)
     assert not (files / "o.png").exists(), case
     assert not [p for p in files.iterdir() if p.name.startswith(".")]  # no temp leftovers
@@ -109,15 +105,7 @@ def test_bad_inputs_get_one_line_and_no_output(
 def test_never_overwrites_an_input(files, weights_file):
     before = (files / "c.png").read_bytes()
     for target in ("c.png", "m.png"):
-        code, _, err = run(
-            "harmonize",
-            files / "c.png",
-            files / "m.png",
-            "-o",
-            files / target,
-            "--weights",
-            weights_file,
-        )
+        code, _, err = run_files(files, weights_file, "c.png", "m.png", target)
         assert_user_error(code, err, "overwrite the input")
     assert (files / "c.png").read_bytes() == before
 
@@ -143,17 +131,7 @@ def test_bad_options(files, weights_file, args, fragment, monkeypatch):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 def test_cuda_unavailable_is_a_clear_error(files, weights_file):
-    code, _, err = run(
-        "harmonize",
-        files / "c.png",
-        files / "m.png",
-        "-o",
-        files / "o.png",
-        "--weights",
-        weights_file,
-        "--device",
-        "cuda",
-    )
+    code, _, err = run_files(files, weights_file, "c.png", "m.png", "o.png", "--device", "cuda")
     assert_user_error(code, err, "CUDA is not available")
 
 
@@ -183,15 +161,7 @@ def test_rgba_grey_16bit_cmyk_inputs(files, weights_file):
 
 def test_exif_rotated_jpeg(files, weights_file):
     save_with_orientation(files / "r.jpg", np.ascontiguousarray(np.rot90(make_composite(), 1)), 6)
-    code, _, err = run(
-        "harmonize",
-        files / "r.jpg",
-        files / "m.png",
-        "-o",
-        files / "o.jpg",
-        "--weights",
-        weights_file,
-    )
+    code, _, err = run_files(files, weights_file, "r.jpg", "m.png", "o.jpg")
     assert code == 0, err
     assert Image.open(files / "o.jpg").size == (160, 120)
 
