@@ -172,6 +172,8 @@ def test_bad_arrays():
         picture_from_array(np.zeros((4, 4, 3), np.int64))
     with pytest.raises(InputError, match="shape"):
         picture_from_array(np.zeros((4, 4, 5), np.uint8))
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        picture_from_array(np.full((4, 4, 3), 200.0))
     with pytest.raises(InputError, match="NaN"):
         picture_from_array(np.full((4, 4, 3), np.nan, np.float32))
 

@@ -24,6 +24,7 @@ from .images import (
     Picture,
     RawMask,
     mask_from_array,
+    mask_from_pil,
     picture_from_array,
     picture_from_pil,
     read_image,
@@ -98,9 +99,7 @@ def _as_raw_mask(mask: Any) -> RawMask:
     if isinstance(mask, np.ndarray):
         return RawMask(mask_from_array(mask))
     if hasattr(mask, "mode") and hasattr(mask, "getbands"):
-        from .images import _pil_to_array
-
-        return RawMask(mask_from_array(_pil_to_array(mask)))
+        return RawMask(mask_from_pil(mask))
     raise InputError(f"mask: expected a file path, numpy array or PIL image, got {type(mask)}")
 
 

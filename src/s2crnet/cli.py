@@ -90,14 +90,14 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _check_output(output: Path, inputs: tuple[Path, ...]) -> None:
-    from .images import _check_output_path
+    from .images import check_output_path
 
     for path in inputs:
         if _same_file(output, path):
             raise UserError(f"{output}: output would overwrite the input {path}")
     if output.is_dir():
         raise UserError(f"{output}: is a folder; give an output file name")
-    _check_output_path(output)
+    check_output_path(output)
 
 
 def _harmonize_one(composite: Path, mask: Path, output: Path, model, label, quality: int) -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "Picture",
     "RawMask",
     "mask_from_array",
+    "mask_from_pil",
     "orient",
     "picture_from_array",
     "picture_from_pil",
@@ -187,8 +188,11 @@ def picture_from_array(array: np.ndarray, name: str = "composite") -> Picture:
         a = a.astype(np.float32)
     if a.dtype not in (np.uint8, np.uint16, np.float32):
         raise InputError(f"{name}: unsupported dtype {a.dtype} (use uint8, uint16 or float)")
-    if a.dtype == np.float32 and a.size and not np.isfinite(a).all():
-        raise InputError(f"{name}: image contains NaN or infinite values")
+    if a.dtype == np.float32 and a.size:
+        if not np.isfinite(a).all():
+            raise InputError(f"{name}: image contains NaN or infinite values")
+        if a.min() < 0 or a.max() > 1:
+            raise InputError(f"{name}: a float image must hold values in [0, 1]")
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim == 2:
@@ -268,22 +272,27 @@ def mask_from_array(array: np.ndarray, name: str = "mask") -> np.ndarray:
     raise InputError(f"{name}: unsupported mask dtype {m.dtype}")
 
 
+def mask_from_pil(img: Any, name: str = "mask") -> np.ndarray:
+    """A PIL image used as a mask -> ``(H, W)`` uint8 (see :func:`mask_from_array`)."""
+    try:
+        array = _pil_to_array(img)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    return mask_from_array(array, name)
+
+
 def read_mask(path: str | os.PathLike) -> RawMask:
     """Decode a mask file (grey, RGB, RGBA, palette, 1-bit, 16-bit) as stored."""
     path = Path(path)
     img = _open(path, "mask")
     orientation = _orientation(img)
-    array = _read_16bit_colour(path) if _bits_per_channel(img) == 16 else None
-    if array is None:
-        try:
-            array = _pil_to_array(img)
-        except ValueError as exc:
-            raise InputError(f"{path}: {exc}") from None
-    return RawMask(mask_from_array(array, str(path)), orientation)
+    if _bits_per_channel(img) == 16:
+        return RawMask(mask_from_array(_read_16bit_colour(path), str(path)), orientation)
+    return RawMask(mask_from_pil(img, str(path)), orientation)
 
 
 # --------------------------------------------------------------------------- writing
-def _check_output_path(path: Path) -> tuple[bool, bool]:
+def check_output_path(path: Path) -> tuple[bool, bool]:
     ext = path.suffix.lower()
     if ext not in WRITABLE:
         raise InputError(
@@ -305,7 +314,7 @@ def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) ->
     from PIL import Image
 
     path = Path(path)
-    keeps_alpha, keeps_16 = _check_output_path(path)
+    keeps_alpha, keeps_16 = check_output_path(path)
     pixels = picture.channels()
     if picture.alpha is not None and not keeps_alpha:
         warnings.warn(
