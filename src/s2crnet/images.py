@@ -9,13 +9,14 @@ Masks become ``(H, W)`` uint8 arrays, 0 = background, 255 = object, values betwe
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .atomic import atomic_path
 
 __all__ = [
     "InputError",
@@ -328,9 +329,7 @@ def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) ->
     if pixels.dtype == np.uint16 and not keeps_16:
         pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
 
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if pixels.dtype == np.uint16:
             if pixels.ndim == 3 and pixels.shape[2] == 2:  # grey + alpha: store as RGBA
                 g, a = pixels[..., 0], pixels[..., 1]
@@ -340,17 +339,13 @@ def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) ->
                 pixels = cv2.cvtColor(pixels, code)
             ok, buffer = cv2.imencode(path.suffix.lower(), pixels)
             if not ok:
-                raise OSError("OpenCV could not encode the image")
-            Path(tmp).write_bytes(buffer.tobytes())
+                raise OSError(f"{path}: OpenCV could not encode the image")
+            tmp.write_bytes(buffer.tobytes())
         else:
-            img = Image.fromarray(pixels)
             options: dict[str, Any] = {}
             if path.suffix.lower() in (".jpg", ".jpeg", ".webp"):
                 options["quality"] = quality
             if picture.icc_profile and path.suffix.lower() != ".bmp":
                 options["icc_profile"] = picture.icc_profile
-            img.save(tmp, format=Image.registered_extensions()[path.suffix.lower()], **options)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            fmt = Image.registered_extensions()[path.suffix.lower()]
+            Image.fromarray(pixels).save(tmp, format=fmt, **options)

@@ -15,15 +15,14 @@ error that names it. Pickles are read with ``torch.load(weights_only=True)``.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from .atomic import atomic_path
 from .model import BACKBONES, S2CRNet, S2CRNetConfig
 
 __all__ = [
@@ -112,14 +111,8 @@ def save_model(model: S2CRNet, path: str | Path) -> None:
         "format_version": FORMAT_VERSION,
         "config": model.config.to_json(),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata=metadata)
 
 
 # --------------------------------------------------------------------------- released

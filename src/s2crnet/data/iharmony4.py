@@ -1,0 +1,152 @@
+"""The iHarmony4 benchmark in its published layout.
+
+``<root>/<Subset>/{composite_images,masks,real_images}`` and
+``<root>/<Subset>/<Subset>_{train,test}.txt`` (one composite file name a line). Naming:
+composite ``a0041_1_5.jpg`` -> mask ``a0041_1.png`` -> real ``a0041.jpg``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch.utils.data import Dataset
+
+from ..batch import iharmony4_mask_stem
+from ..labels import DEFAULT_LABEL, label_index
+from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample
+from .transforms import random_crop_flip
+
+__all__ = ["SUBSETS", "IHarmony4", "Triplet", "list_triplets", "read_label_list"]
+
+SUBSETS = ("HCOCO", "HAdobe5k", "HFlickr", "Hday2night")
+
+
+@dataclass(frozen=True)
+class Triplet:
+    composite: Path
+    mask: Path
+    real: Path
+    subset: str
+    label: int = DEFAULT_LABEL
+
+    @property
+    def name(self) -> str:
+        return self.composite.name
+
+
+def read_label_list(path: str | Path) -> dict[str, int]:
+    """A semantic label list: ``NAME LABEL`` per line (a file name or stem; a class name or
+    index). Blank lines and ``#`` comments are skipped."""
+    labels: dict[str, int] = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise ValueError(f"{path}:{number}: expected 'NAME LABEL', got {line!r}")
+        try:
+            labels[parts[0]] = label_index(parts[1])
+        except ValueError as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from None
+    return labels
+
+
+def _real_name(composite: str) -> str:
+    stem = Path(composite).stem
+    mask_stem = iharmony4_mask_stem(stem) or stem
+    return (iharmony4_mask_stem(mask_stem) or mask_stem) + ".jpg"
+
+
+def list_triplets(
+    root: str | Path,
+    split: str = "train",
+    subsets: list[str] | tuple[str, ...] | None = None,
+    labels: dict[str, int] | str | Path | None = None,
+) -> list[Triplet]:
+    """Every (composite, mask, real) of ``split`` in the chosen subsets.
+
+    Args:
+        root: the folder that holds the subset folders.
+        split: ``train`` or ``test`` (the ``<Subset>_<split>.txt`` lists; a subset without
+            the list contributes every composite it has).
+        subsets: names to use; by default every subset folder present.
+        labels: a label list (see :func:`read_label_list`) or its path; unlisted images
+            are ``other``.
+
+    Raises:
+        FileNotFoundError: a missing root, subset, or a listed file that is not there.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such iHarmony4 folder")
+    present = sorted(p.name for p in root.iterdir() if (p / "composite_images").is_dir())
+    chosen = list(subsets) if subsets else present
+    absent = [s for s in chosen if s not in present]
+    if absent:
+        raise FileNotFoundError(
+            f"{root}: subsets not found: {', '.join(absent)} "
+            f"(present: {', '.join(present) or 'none'})"
+        )
+    if isinstance(labels, str | Path):
+        labels = read_label_list(labels)
+    labels = labels or {}
+    triplets = []
+    for subset in chosen:
+        folder = root / subset
+        listing = folder / f"{subset}_{split}.txt"
+        if listing.is_file():
+            names = [
+                Path(line.strip()).name for line in listing.read_text().splitlines() if line.strip()
+            ]
+        else:
+            names = sorted(p.name for p in (folder / "composite_images").iterdir() if p.is_file())
+        for name in names:
+            stem = Path(name).stem
+            triplet = Triplet(
+                composite=folder / "composite_images" / name,
+                mask=folder / "masks" / f"{iharmony4_mask_stem(stem) or stem}.png",
+                real=folder / "real_images" / _real_name(name),
+                subset=subset,
+                label=labels.get(name, labels.get(stem, DEFAULT_LABEL)),
+            )
+            for path in (triplet.composite, triplet.mask, triplet.real):
+                if not path.is_file():
+                    raise FileNotFoundError(f"{path}: listed in {subset} but missing")
+            triplets.append(triplet)
+    if not triplets:
+        raise FileNotFoundError(f"{root}: no {split} images found")
+    return triplets
+
+
+class IHarmony4(Dataset):
+    """iHarmony4 training samples with the paper's crop, resize and flip."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        split: str = "train",
+        subsets=None,
+        labels=None,
+        size: int = 256,
+        seed: int = 0,
+        min_scale: float = 0.5,
+        flip: bool = True,
+    ):
+        self.triplets = list_triplets(root, split, subsets, labels)
+        self.size, self.seed, self.min_scale, self.flip = size, seed, min_scale, flip
+
+    def __len__(self) -> int:
+        return len(self.triplets)
+
+    def __getitem__(self, key: Key) -> dict:
+        index, epoch = split_key(key)
+        rng = sample_rng(self.seed, index, epoch)
+        t = self.triplets[index]
+        composite, real = load_float(t.composite), load_float(t.real)
+        mask = load_mask_float(t.mask, composite.shape[:2])
+        composite, mask, real = random_crop_flip(
+            [composite, mask, real], rng, self.size, self.min_scale, self.flip
+        )
+        return to_sample(composite, mask, real, t.label)

@@ -1,0 +1,105 @@
+"""Synthetic composites from any folder of photos with object masks."""
+
+from __future__ import annotations
+
+import csv
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch.utils.data import Dataset
+
+from ..batch import list_images
+from ..colour import lab_stats
+from ..labels import DEFAULT_LABEL, LABELS
+from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample
+from .synthetic import ColourFamily, make_composite
+from .transforms import random_crop_flip
+
+__all__ = ["Photo", "PhotoComposites", "list_photos"]
+
+
+@dataclass(frozen=True)
+class Photo:
+    image: Path
+    mask: Path
+    label: int = DEFAULT_LABEL
+
+
+def list_photos(root: str | Path) -> list[Photo]:
+    """Photos and masks under ``root``: ``images/NAME.*`` with ``masks/NAME.png``.
+
+    ``labels.csv`` (columns ``image``, ``mask``, ``semantic_class``), when present, lists
+    the pairs and their classes; otherwise images and masks pair by name, class ``other``.
+    Unknown class names count as ``other``.
+    """
+    root = Path(root)
+    images, masks = root / "images", root / "masks"
+    if not images.is_dir() or not masks.is_dir():
+        raise FileNotFoundError(f"{root}: expected the folders images/ and masks/")
+    table = root / "labels.csv"
+    photos = []
+    if table.is_file():
+        with open(table, newline="") as f:
+            for row in csv.DictReader(f):
+                name = (row.get("semantic_class") or "other").strip().lower()
+                label = LABELS.index(name) if name in LABELS else DEFAULT_LABEL
+                photos.append(Photo(images / row["image"], masks / row["mask"], label))
+    else:
+        by_stem = {p.stem: p for p in list_images(masks)}
+        photos = [Photo(p, by_stem[p.stem]) for p in list_images(images) if p.stem in by_stem]
+    missing = [p for p in photos if not p.image.is_file() or not p.mask.is_file()]
+    if missing:
+        warnings.warn(
+            f"{root}: {len(missing)} listed photos or masks are missing "
+            f"(first: {missing[0].image.name}); skipped",
+            stacklevel=2,
+        )
+        photos = [p for p in photos if p not in missing]
+    if not photos:
+        raise FileNotFoundError(f"{root}: no photo with a mask found")
+    return photos
+
+
+class PhotoComposites(Dataset):
+    """Training samples made from photos: the object recoloured (composite), the photo
+    itself (target). Every (epoch, index) draws its own crop, flip and colour change."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        size: int = 256,
+        family: ColourFamily | None = None,
+        seed: int = 0,
+        min_scale: float = 0.5,
+        flip: bool = True,
+    ) -> None:
+        self.photos = list_photos(root)
+        self.size, self.seed, self.min_scale, self.flip = size, seed, min_scale, flip
+        self.family = family or ColourFamily()
+
+    def __len__(self) -> int:
+        return len(self.photos)
+
+    def _reference_stats(self, rng, index: int):
+        other = int(rng.integers(0, len(self.photos) - 1)) if len(self.photos) > 1 else index
+        other += other >= index and len(self.photos) > 1
+        photo = self.photos[other]
+        image = load_float(photo.image)
+        return lab_stats(image, load_mask_float(photo.mask, image.shape[:2]))
+
+    def __getitem__(self, key: Key) -> dict:
+        index, epoch = split_key(key)
+        rng = sample_rng(self.seed, index, epoch)
+        photo = self.photos[index]
+        target = load_float(photo.image)
+        mask = load_mask_float(photo.mask, target.shape[:2])
+        target, mask = random_crop_flip([target, mask], rng, self.size, self.min_scale, self.flip)
+        if not (mask > 0.5).any():  # an object too thin for the thumbnail: keep it whole
+            mask = (mask > 0).astype(mask.dtype)
+        if not (mask > 0.5).any():
+            raise ValueError(f"{photo.mask}: the mask is empty")
+        composite, _ = make_composite(
+            target, mask, rng, self.family, lambda: self._reference_stats(rng, index)
+        )
+        return to_sample(composite, mask, target, photo.label)

@@ -1,0 +1,168 @@
+"""A seeded family of colour changes that turn a photo's object into a synthetic composite.
+
+iHarmony4 was made by changing the colour of an object region, by colour transfer from
+another photo (HCOCO, HFlickr) or by expert retouching (HAdobe5k). This module draws one
+or more changes, in random order, from:
+
+* ``curves``: a random monotone tone curve per channel (5 knots);
+* ``gamma``: a power law, shared with a small per-channel spread;
+* ``exposure``: a gain of ``2**ev``;
+* ``white_balance``: per-channel gains that keep the luminance;
+* ``saturation``: a move towards or away from grey;
+* ``contrast``: a stretch around the region's mean;
+* ``transfer``: the Lab mean/std of another photo's object (Reinhard transfer).
+
+``strength`` scales every range towards the identity (0 would change nothing; the
+generator then forces a minimal visible change, since a composite must never equal its
+target).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..colour import lab_stats, lab_transfer
+
+__all__ = ["OPS", "ColourFamily", "make_composite"]
+
+OPS = ("curves", "gamma", "exposure", "white_balance", "saturation", "contrast", "transfer")
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+
+Stats = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class ColourFamily:
+    """Parameters of the colour-change family (ranges are at ``strength = 1``).
+
+    Attributes:
+        ops: which changes may be drawn (see :data:`OPS`).
+        max_ops: at most this many changes per composite (at least one).
+        strength: scales every range towards the identity.
+        gamma: log-uniform range of the shared gamma.
+        exposure: uniform range of the exposure change in stops.
+        white_balance: largest per-channel log gain.
+        saturation: log-uniform range of the saturation factor.
+        contrast: log-uniform range of the contrast factor.
+        curves: spread (log-normal sigma) of the tone curves' segment slopes.
+        min_change: least mean absolute change inside the object (0-1 scale); draws that
+            change less are redrawn.
+    """
+
+    ops: tuple[str, ...] = OPS
+    max_ops: int = 3
+    strength: float = 1.0
+    gamma: tuple[float, float] = (0.6, 1.6)
+    exposure: tuple[float, float] = (-1.0, 1.0)
+    white_balance: float = 0.25
+    saturation: tuple[float, float] = (0.5, 1.6)
+    contrast: tuple[float, float] = (0.65, 1.5)
+    curves: float = 0.35
+    min_change: float = 0.01
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.ops) - set(OPS))
+        if unknown or not self.ops:
+            raise ValueError(
+                f"colour ops must be a non-empty subset of {', '.join(OPS)}; "
+                f"unknown: {', '.join(unknown) or 'none given'}"
+            )
+        if self.max_ops < 1:
+            raise ValueError("max_ops must be at least 1")
+        if self.strength < 0:
+            raise ValueError("strength must be >= 0")
+
+
+def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float], strength: float) -> float:
+    lo, hi = np.log(bounds[0]) * strength, np.log(bounds[1]) * strength
+    return float(np.exp(rng.uniform(lo, hi)))
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb @ _LUMA  # (H, W)
+
+
+def _apply(
+    op: str,
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    family: ColourFamily,
+    reference: Callable[[], Stats | None],
+) -> np.ndarray:
+    s = family.strength
+    if op == "curves":
+        knots = np.linspace(0, 1, 5)
+        sigma = family.curves * s
+        slopes = np.exp(rng.normal(0, sigma, (3, 4)) + rng.normal(0, sigma, 4))  # (3, 4)
+        ys = np.concatenate([np.zeros((3, 1)), np.cumsum(slopes, 1)], 1)
+        ys /= ys[:, -1:]  # monotone, from 0 to 1, per channel
+        return np.stack([np.interp(rgb[..., c], knots, ys[c]) for c in range(3)], -1)
+    if op == "gamma":
+        gamma = _log_uniform(rng, family.gamma, s) * np.exp(rng.normal(0, 0.05 * s, 3))
+        return np.power(np.clip(rgb, 0, 1), gamma)
+    if op == "exposure":
+        return rgb * 2.0 ** (rng.uniform(*family.exposure) * s)
+    if op == "white_balance":
+        gains = np.exp(rng.uniform(-family.white_balance, family.white_balance, 3) * s)
+        return rgb * (gains / float(gains @ _LUMA))
+    if op == "saturation":
+        grey = _luma(rgb)[..., None]
+        return grey + (rgb - grey) * _log_uniform(rng, family.saturation, s)
+    if op == "contrast":
+        mean = float(_luma(rgb)[mask > 0.5].mean()) if (mask > 0.5).any() else 0.5
+        return mean + (rgb - mean) * _log_uniform(rng, family.contrast, s)
+    if op == "transfer":
+        stats = reference()
+        if stats is None:
+            return rgb
+        own = lab_stats(rgb, mask)
+        # strength interpolates the target statistics between the object's own and the other's
+        t = min(s, 1.0)
+        target = (own[0] + (stats[0] - own[0]) * t, own[1] * (stats[1] / own[1]) ** t)
+        return lab_transfer(rgb, own, target)
+    raise ValueError(f"unknown colour op {op!r}")
+
+
+def make_composite(
+    photo: np.ndarray,
+    mask: np.ndarray,
+    rng: np.random.Generator,
+    family: ColourFamily = ColourFamily(),
+    reference: Callable[[], Stats | None] = lambda: None,
+) -> tuple[np.ndarray, list[str]]:
+    """Change the colour of the object in ``photo``: a synthetic composite.
+
+    Args:
+        photo: ``(H, W, 3)`` float32 RGB in [0, 1], the target.
+        mask: ``(H, W)`` float32 in [0, 1], the object.
+        rng: the seeded generator that decides everything.
+        family: the colour-change family.
+        reference: returns Lab ``(mean, std)`` of another photo's object, for ``transfer``
+            (called only when that change is drawn; None skips it).
+
+    Returns:
+        ``(composite, ops)``: float32 ``(H, W, 3)`` in [0, 1], equal to ``photo`` where
+        ``mask`` is 0 and different from it inside the object; and the changes applied.
+    """
+    inside = mask > 0.5
+    if not inside.any():
+        raise ValueError("make_composite needs a non-empty mask")
+    alpha = mask[..., None]
+    for _ in range(8):
+        count = int(rng.integers(1, min(family.max_ops, len(family.ops)) + 1))
+        ops = list(rng.choice(family.ops, size=count, replace=False))
+        changed = photo
+        for op in ops:
+            changed = np.clip(_apply(op, changed, mask, rng, family, reference), 0, 1)
+        if np.abs(changed - photo)[inside].mean() >= family.min_change:
+            break
+    else:  # nothing drawn changed the object enough: brighten or darken it visibly
+        mean = float(photo[inside].mean())
+        changed = np.clip(photo + (0.15 if mean < 0.5 else -0.15), 0, 1)
+        ops = ["offset"]
+    composite = (photo + (changed - photo) * alpha).astype(np.float32)
+    return composite, ops
