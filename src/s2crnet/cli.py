@@ -213,6 +213,155 @@ def harmonize(
     click.echo(f"wrote {output}", err=True)
 
 
+# --------------------------------------------------------------------------- train
+def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One flag per TrainConfig field (``--field-name``); unset flags stay None."""
+    import dataclasses
+    import typing
+
+    from .training.config import TrainConfig, field_base_types
+
+    bases = field_base_types()
+    for field in reversed(dataclasses.fields(TrainConfig)):
+        flag = "--" + field.name.replace("_", "-")
+        base = bases[field.name]
+        default = field.default if field.default is not dataclasses.MISSING else "see docs"
+        doc = f"(config field {field.name}; default {default!r})"
+        if base is bool:
+            option = click.option(f"{flag}/--no-{flag[2:]}", field.name, default=None, help=doc)
+        elif typing.get_origin(base) is list:
+            option = click.option(
+                flag,
+                field.name,
+                multiple=True,
+                default=None,
+                help=f"comma-separated or repeated {doc}",
+            )
+        else:
+            option = click.option(flag, field.name, type=base, default=None, help=doc)
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="YAML file of config fields; flags override it.",
+)
+@click.option("--resume", is_flag=True, help="Continue the run in --out up to --steps.")
+@_config_options
+@_reports_errors
+def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
+    """Train S2CRNet on photos with masks (--photos) or iHarmony4 (--iharmony4).
+
+    Writes last.safetensors, best.safetensors (with --eval-data), state.pt, log.csv and
+    config.yaml to --out. Data-parallel: torchrun --nproc_per_node=N -m s2crnet train ...
+    """
+    from .training import TrainingError, load_yaml, merge
+    from .training import train as run_training
+
+    flags = {k: (list(v) or None) if isinstance(v, tuple) else v for k, v in flags.items()}
+    try:
+        layers = []
+        if config_file is not None:
+            if not config_file.is_file():
+                raise UserError(f"{config_file}: no such config file")
+            layers.append(load_yaml(config_file))
+        out = Path(flags.get("out") or (layers[0].get("out") if layers else None) or "runs/s2crnet")
+        if resume and (out / "config.yaml").is_file():
+            layers.insert(0, load_yaml(out / "config.yaml"))
+        config = merge(*layers, flags)
+        config.validate()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        out = run_training(config, resume=resume)
+    except TrainingError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"done: weights in {out / 'last.safetensors'}", err=True)
+
+
+# --------------------------------------------------------------------------- evaluate
+@cli.command()
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="iHarmony4-layout root (subset folders with composite_images/ etc.).",
+)
+@click.option("--subsets", multiple=True, help="Subsets to use (repeat or comma-separate).")
+@click.option("--split", default="test", show_default=True, help="Which lists: test or train.")
+@click.option(
+    "--method",
+    type=click.Choice(["model", "identity", "reinhard"]),
+    default="model",
+    show_default=True,
+)
+@click.option("--weights", type=click.Path(path_type=Path), help="Weights for --method model.")
+@click.option("--protocol", type=click.Choice(["256", "full"]), default="256", show_default=True)
+@click.option("--labels", type=click.Path(path_type=Path), help="Semantic label list: NAME LABEL.")
+@click.option("--json", "json_file", type=click.Path(path_type=Path), help="Write results here.")
+@click.option("--save-images", type=click.Path(path_type=Path), help="Save results (PNG) here.")
+@click.option("--lpips", is_flag=True, help="Also compute LPIPS (AlexNet).")
+@click.option(
+    "--lpips-weights",
+    type=click.Path(path_type=Path),
+    help="torchvision-format AlexNet weights for LPIPS (default: torchvision's cache).",
+)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@_reports_errors
+def evaluate(
+    data: Path,
+    subsets: tuple[str, ...],
+    split: str,
+    method: str,
+    weights: Path | None,
+    protocol: str,
+    labels: Path | None,
+    json_file: Path | None,
+    save_images: Path | None,
+    lpips: bool,
+    lpips_weights: Path | None,
+    device: str,
+) -> None:
+    """Measure a method on an iHarmony4-layout folder: MSE, fMSE, PSNR, fPSNR, SSIM (LPIPS)."""
+    from .evaluation import evaluate as run_evaluation
+    from .evaluation import format_table, write_json
+
+    model = None
+    if method == "model":
+        if weights is None:
+            raise UserError("--method model needs --weights PATH")
+        model = _load_model(weights, device)
+    elif weights is not None:
+        raise UserError(f"--weights is only for --method model, not {method}")
+    if json_file is not None:
+        check_json = json_file.parent if str(json_file.parent) else Path(".")
+        if not check_json.is_dir():
+            raise UserError(f"{json_file}: output folder {check_json} does not exist")
+    metric = None
+    if lpips or lpips_weights:
+        from .metrics import LPIPS
+
+        try:
+            metric = LPIPS(lpips_weights, device)
+        except Exception as exc:  # the lpips package or its backbone weights unavailable
+            raise UserError(f"LPIPS unavailable ({exc}); pass --lpips-weights PATH") from None
+    subset_list = [s for item in subsets for s in item.split(",") if s] or None
+    try:
+        results = run_evaluation(
+            data, method, model, protocol, subset_list, split, labels, metric, save_images
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(format_table(results))
+    if json_file is not None:
+        write_json(results, json_file)
+        click.echo(f"wrote {json_file}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     warnings.showwarning = _show_warning

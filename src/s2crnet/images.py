@@ -29,6 +29,7 @@ __all__ = [
     "picture_from_pil",
     "read_image",
     "read_mask",
+    "to_uint8",
     "write_image",
 ]
 
@@ -88,6 +89,13 @@ class RawMask:
 
     def oriented(self, orientation: int | None = None) -> np.ndarray:
         return orient(self.values, self.orientation if orientation is None else orientation)
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """uint16 -> uint8 with rounding (``v * 255 / 65535``); uint8 passes through."""
+    if array.dtype == np.uint8:
+        return array
+    return ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- orientation
@@ -261,7 +269,7 @@ def mask_from_array(array: np.ndarray, name: str = "mask") -> np.ndarray:
     if m.dtype == np.uint8:
         return m * 255 if m.size and m.max() <= 1 else np.ascontiguousarray(m)
     if m.dtype == np.uint16:
-        return ((m.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        return to_uint8(m)
     if m.dtype.kind == "f":
         if m.size and (not np.isfinite(m).all() or m.min() < 0 or m.max() > 1):
             raise InputError(f"{name}: a float mask must hold values in [0, 1]")
@@ -327,7 +335,7 @@ def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) ->
     if pixels.dtype == np.float32:
         pixels = np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
     if pixels.dtype == np.uint16 and not keeps_16:
-        pixels = ((pixels.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        pixels = to_uint8(pixels)
 
     with atomic_path(path) as tmp:
         if pixels.dtype == np.uint16:

@@ -47,7 +47,7 @@ def _strip_prefix(state: Mapping[str, Tensor], prefix: str = "module.") -> dict[
     return {k.removeprefix(prefix): v for k, v in state.items()}
 
 
-def _read_tensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
+def read_tensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
     """State dict and (safetensors) metadata of a file, by content, not by name."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such weights file")
@@ -207,7 +207,7 @@ def load_backbone_weights(model: S2CRNet, source: str | Path | Mapping[str, Tens
     classifier and the feature layers the backbone does not keep are ignored).
     """
     name = str(source) if not isinstance(source, Mapping) else "backbone weights"
-    state = _read_tensors(Path(source))[0] if not isinstance(source, Mapping) else source
+    state = read_tensors(Path(source))[0] if not isinstance(source, Mapping) else source
     state = _strip_prefix(state)
     depth = BACKBONES[model.config.backbone].depth
     picked = {}
@@ -240,7 +240,7 @@ def load_model(
         WeightsError: not a weights file, or keys/shapes that do not match (named).
     """
     path = Path(path)
-    state, metadata = _read_tensors(path)
+    state, metadata = read_tensors(path)
     if metadata.get("format") == FORMAT_NAME:
         try:
             config = S2CRNetConfig.from_dict(json.loads(metadata["config"]))

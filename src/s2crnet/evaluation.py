@@ -1,0 +1,169 @@
+"""Benchmark evaluation by the field's protocol (``s2crnet evaluate``).
+
+Protocols:
+
+* ``256``: composite, mask and real image resized to 256x256 with Pillow's bilinear
+  filter; the mask, thresholded at 0.5, is both the model's mask and the metric mask;
+* ``full``: the model sees its thumbnail; the curves are applied and the result measured
+  at the original size (mask thresholded at 0.5).
+
+Methods: ``model`` (an S2CRNet), ``identity`` (the composite itself) and ``reinhard``
+(Lab mean/std transfer from background to foreground). Metrics (see :mod:`metrics`) are
+averaged per subset, over all images ("All", weighted by count) and per foreground-ratio
+bucket.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .atomic import atomic_path
+from .data.iharmony4 import Triplet, list_triplets
+from .images import Picture, read_image, read_mask, to_uint8, write_image
+from .metrics import BUCKETS, LPIPS, bucket_of, image_metrics
+
+__all__ = ["METHODS", "PROTOCOLS", "evaluate", "format_table", "make_method"]
+
+METHODS = ("model", "identity", "reinhard")
+PROTOCOLS = ("256", "full")
+METRIC_ORDER = ("mse", "fmse", "psnr", "psnr_gtmax", "fpsnr", "ssim", "lpips")
+
+#: A method: composite (H, W, 3) uint8, binary mask (H, W) uint8 0/255, label -> result.
+Method = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
+
+
+def make_method(name: str, model: Any = None) -> Method:
+    """The harmonization function for a method name."""
+    if name == "identity":
+        return lambda composite, mask, label: composite
+    if name == "reinhard":
+        from .colour import reinhard
+
+        return lambda composite, mask, label: reinhard(composite, mask)
+    if name == "model":
+        if model is None:
+            raise ValueError("method 'model' needs a model (--weights)")
+        from .api import predict_curves
+        from .render import apply_curves
+
+        def run(composite: np.ndarray, mask: np.ndarray, label: int) -> np.ndarray:
+            index = label if model.config.semantic else None
+            return apply_curves(composite, mask, predict_curves(model, composite, mask, index))
+
+        return run
+    raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
+
+
+def _load(triplet: Triplet, protocol: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Composite, binary mask (0/255) and real image as the protocol measures them."""
+    from PIL import Image
+
+    composite = to_uint8(read_image(triplet.composite).rgb)
+    real = to_uint8(read_image(triplet.real).rgb)
+    mask = read_mask(triplet.mask).oriented()
+    if not composite.shape == real.shape or mask.shape != composite.shape[:2]:
+        raise ValueError(f"{triplet.composite}: composite, mask and real image differ in size")
+    if protocol == "256":
+
+        def resize(a: np.ndarray) -> np.ndarray:
+            return np.asarray(Image.fromarray(a).resize((256, 256), Image.Resampling.BILINEAR))
+
+        composite, real, mask = resize(composite), resize(real), resize(mask)
+    binary = np.where(mask >= 128, 255, 0).astype(np.uint8)  # thresholded at 0.5
+    return composite, binary, real
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    out: dict[str, float] = {"count": len(rows)}
+    for key in METRIC_ORDER:
+        values = [r[key] for r in rows if key in r and not math.isnan(r[key])]
+        if values:
+            out[key] = float(np.mean(values))
+    return out
+
+
+def evaluate(
+    root: str | Path,
+    method: str = "model",
+    model: Any = None,
+    protocol: str = "256",
+    subsets: list[str] | None = None,
+    split: str = "test",
+    labels: str | Path | None = None,
+    lpips: LPIPS | None = None,
+    save_images: str | Path | None = None,
+    progress: bool = True,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Evaluate a method on an iHarmony4-layout folder.
+
+    Returns:
+        ``{"protocol", "method", "split", "subsets": {name: {"count", metric: mean}},
+        "buckets": {name: {...}}}``; ``subsets`` includes ``"All"``.
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    run = make_method(method, model)
+    triplets = list_triplets(root, split, subsets, labels)[:limit]
+    per_subset: dict[str, list[dict[str, float]]] = defaultdict(list)
+    per_bucket: dict[str, list[dict[str, float]]] = defaultdict(list)
+    iterator: Any = triplets
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(triplets, desc=f"{method} @ {protocol}", unit="image", leave=False)
+    for triplet in iterator:
+        composite, mask, real = _load(triplet, protocol)
+        result = run(composite, mask, triplet.label)
+        foreground = mask > 0
+        row = image_metrics(result, real, foreground)
+        if lpips is not None:
+            row["lpips"] = lpips(result, real)
+        per_subset[triplet.subset].append(row)
+        per_bucket[bucket_of(float(foreground.mean()))].append(row)
+        if save_images is not None:
+            folder = Path(save_images) / triplet.subset
+            folder.mkdir(parents=True, exist_ok=True)
+            write_image(folder / f"{Path(triplet.name).stem}.png", Picture(rgb=result))
+    every = [row for rows in per_subset.values() for row in rows]
+    summary = {name: _mean(rows) for name, rows in sorted(per_subset.items())}
+    summary["All"] = _mean(every)
+    return {
+        "protocol": protocol,
+        "method": method,
+        "split": split,
+        "subsets": summary,
+        "buckets": {name: _mean(per_bucket[name]) for name in BUCKETS if per_bucket[name]},
+    }
+
+
+def write_json(results: dict[str, Any], path: str | Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def format_table(results: dict[str, Any]) -> str:
+    """A readable table of the results (subsets, All, then the buckets)."""
+    keys = [k for k in METRIC_ORDER if k in results["subsets"]["All"]]
+    head = f"{'':<12}{'count':>7}" + "".join(f"{k:>12}" for k in keys)
+    lines = [f"method {results['method']}, protocol {results['protocol']}", head]
+
+    def row(name: str, values: dict[str, float]) -> str:
+        cells = "".join(
+            f"{values[k]:>12.4f}" if k in ("ssim", "lpips") else f"{values[k]:>12.2f}"
+            for k in keys
+            if k in values
+        )
+        return f"{name:<12}{values['count']:>7}" + cells
+
+    lines += [row(name, values) for name, values in results["subsets"].items()]
+    lines.append("foreground ratio")
+    lines += [row(name, values) for name, values in results["buckets"].items()]
+    return "\n".join(lines)

@@ -1,0 +1,176 @@
+"""The training configuration: one dataclass, loadable from YAML, every field a flag."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ..data.synthetic import OPS, ColourFamily
+from ..model import S2CRNetConfig
+
+__all__ = ["TrainConfig", "field_base_types", "load_yaml", "merge"]
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs (the defaults are the paper's optimisation).
+
+    Data: ``photos`` (a folder of photos with masks, composites made on the fly) or
+    ``iharmony4`` (the benchmark root, its ``_train`` lists). Length: ``steps`` optimizer
+    steps in total, or ``epochs`` over the data when ``steps`` is not given.
+    """
+
+    # data
+    photos: str | None = None
+    iharmony4: str | None = None
+    subsets: list[str] | None = None
+    labels: str | None = None
+    image_size: int = 256
+    crop_min_scale: float = 0.5
+    flip: bool = True
+    colour_ops: list[str] = dataclasses.field(default_factory=lambda: list(OPS))
+    colour_max_ops: int = 3
+    colour_strength: float = 1.0
+    # model (see S2CRNetConfig)
+    backbone: str = "squeezenet1_1"
+    stages: int = 2
+    semantic: bool = True
+    pieces: int = 64
+    activation: str = "none"
+    thumbnail: int = 256
+    normalize: bool = False
+    backbone_weights: str | None = None
+    from_scratch: bool = False
+    # optimisation
+    steps: int | None = None
+    epochs: float | None = None
+    batch_size: int = 8
+    lr: float = 2e-4
+    weight_decay: float = 1e-2
+    lr_schedule: str = "constant"
+    adv_weight: float = 0.01
+    # run
+    out: str = "runs/s2crnet"
+    seed: int = 0
+    workers: int = 2
+    device: str = "auto"
+    amp: bool = True
+    log_every: int = 10
+    save_every: int = 200
+    eval_data: str | None = None
+    eval_every: int = 0
+    eval_subsets: list[str] | None = None
+
+    def validate(self) -> None:
+        """Raise ValueError for settings that cannot work together."""
+        if (self.photos is None) == (self.iharmony4 is None):
+            raise ValueError("give exactly one of --photos DIR or --iharmony4 DIR")
+        if self.steps is None and self.epochs is None:
+            raise ValueError("give --steps N (or epochs in the config)")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError("--steps must be at least 1")
+        if self.backbone_weights and self.from_scratch:
+            raise ValueError("--backbone-weights and --from-scratch contradict each other")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ValueError("--lr-schedule must be constant or cosine")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ValueError("--device must be auto, cpu or cuda")
+        for name in ("batch_size", "log_every", "save_every", "image_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.eval_every and not self.eval_data:
+            raise ValueError("--eval-every needs --eval-data DIR")
+        self.model_config()
+        self.colour_family()
+
+    def model_config(self) -> S2CRNetConfig:
+        return S2CRNetConfig(
+            backbone=self.backbone,
+            stages=self.stages,
+            semantic=self.semantic,
+            pieces=self.pieces,
+            activation=self.activation,
+            thumbnail=self.thumbnail,
+            normalize=self.normalize,
+        )
+
+    def colour_family(self) -> ColourFamily:
+        return ColourFamily(
+            ops=tuple(self.colour_ops), max_ops=self.colour_max_ops, strength=self.colour_strength
+        )
+
+    def total_steps(self, dataset_size: int, world: int = 1) -> int:
+        if self.steps is not None:
+            return self.steps
+        return max(1, math.ceil(self.epochs * dataset_size / (self.batch_size * world)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _field_types() -> dict[str, Any]:
+    return typing.get_type_hints(TrainConfig)
+
+
+def _base_type(kind: Any) -> Any:
+    """``X | None`` -> ``X``; anything else as it is."""
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        return next(a for a in typing.get_args(kind) if a is not type(None))
+    return kind
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """A YAML or flag value -> the field's type (lists may be comma-separated strings)."""
+    kind = _field_types()[name]
+    if value is None:
+        return None
+    base = _base_type(kind)
+    if typing.get_origin(base) is list:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v]
+        items = [v for item in value for v in str(item).split(",") if v]
+        return items
+    if base is bool:
+        if isinstance(value, str):
+            if value.lower() in ("true", "yes", "1"):
+                return True
+            if value.lower() in ("false", "no", "0"):
+                return False
+            raise ValueError(f"{name}: expected true or false, got {value!r}")
+        return bool(value)
+    try:
+        return base(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected {base.__name__}, got {value!r}") from None
+
+
+def field_base_types() -> dict[str, Any]:
+    """Each field's type without ``| None`` (for building command-line flags)."""
+    return {name: _base_type(kind) for name, kind in _field_types().items()}
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config: a mapping of TrainConfig field names to values."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a config must be a mapping of field: value")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{path}: unknown config fields: {', '.join(unknown)}")
+    return data
+
+
+def merge(*layers: dict[str, Any]) -> TrainConfig:
+    """Defaults, then each layer in turn (YAML, saved config, flags); None means unset."""
+    values: dict[str, Any] = {}
+    for layer in layers:
+        values.update({k: _coerce(k, v) for k, v in layer.items() if v is not None})
+    return TrainConfig(**values)
