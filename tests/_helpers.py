@@ -44,3 +44,46 @@ def save_with_orientation(path, array, orientation, **options):
     exif = Image.Exif()
     exif[0x0112] = orientation
     img.save(path, exif=exif.tobytes(), **options)
+
+
+def make_photo_folder(root: Path, count: int = 6, size: int = 48, labels: bool = True) -> Path:
+    """``images/``, ``masks/`` (and ``labels.csv``) of small synthetic photos with objects."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rows = ["image,mask,object_name,keyword,semantic_class,source"]
+    for i in range(count):
+        Image.fromarray(make_composite(size, size, seed=i)).save(root / "images" / f"p{i}.jpg")
+        mask = np.zeros((size, size), np.uint8)
+        mask[size // 4 + i % 3 : size * 3 // 4, size // 5 : size // 2 + i % 4] = 255
+        Image.fromarray(mask).save(root / "masks" / f"p{i}.png")
+        rows.append(f"p{i}.jpg,p{i}.png,thing,thing,{('person', 'animal', 'bogus')[i % 3]},test")
+    if labels:
+        (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def make_iharmony4_tree(root: Path, size: int = 40) -> Path:
+    """A tiny iHarmony4 layout: two subsets, train and test lists, exact naming rules."""
+    rng = np.random.default_rng(0)
+    for subset, prefix in (("HAdobe5k", "a"), ("HFlickr", "f")):
+        folder = root / subset
+        for name in ("composite_images", "masks", "real_images"):
+            (folder / name).mkdir(parents=True)
+        lists: dict[str, list[str]] = {"train": [], "test": []}
+        for i in range(4):
+            real = make_composite(size, size, seed=i + (10 if prefix == "f" else 0))
+            mask = np.zeros((size, size), np.uint8)
+            mask[5 + i : 25, 8 : 30 - i] = 255
+            Image.fromarray(real).save(folder / "real_images" / f"{prefix}{i:04d}.png")
+            Image.fromarray(mask).save(folder / "masks" / f"{prefix}{i:04d}_1.png")
+            shift = rng.integers(-40, 40, 3)
+            comp = real.astype(int)
+            comp[mask > 0] += shift
+            name = f"{prefix}{i:04d}_1_{i + 1}.png"
+            Image.fromarray(np.clip(comp, 0, 255).astype(np.uint8)).save(
+                folder / "composite_images" / name
+            )
+            lists["train" if i < 3 else "test"].append(name)
+        for split, names in lists.items():
+            (folder / f"{subset}_{split}.txt").write_text("\n".join(names) + "\n")
+    return root

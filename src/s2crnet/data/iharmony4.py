@@ -13,6 +13,7 @@ from pathlib import Path
 from torch.utils.data import Dataset
 
 from ..batch import iharmony4_mask_stem
+from ..images import IMAGE_EXTENSIONS
 from ..labels import DEFAULT_LABEL, label_index
 from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample
 from .transforms import random_crop_flip
@@ -53,10 +54,13 @@ def read_label_list(path: str | Path) -> dict[str, int]:
     return labels
 
 
-def _real_name(composite: str) -> str:
-    stem = Path(composite).stem
-    mask_stem = iharmony4_mask_stem(stem) or stem
-    return (iharmony4_mask_stem(mask_stem) or mask_stem) + ".jpg"
+def _with_stem(folder: Path, stem: str, preferred: str) -> Path:
+    """``folder/stem + preferred`` or, failing that, the same stem with another image
+    extension (the published files are .jpg images and .png masks)."""
+    path = folder / (stem + preferred)
+    if path.is_file():
+        return path
+    return next((p for ext in IMAGE_EXTENSIONS if (p := folder / (stem + ext)).is_file()), path)
 
 
 def list_triplets(
@@ -104,10 +108,12 @@ def list_triplets(
             names = sorted(p.name for p in (folder / "composite_images").iterdir() if p.is_file())
         for name in names:
             stem = Path(name).stem
+            mask_stem = iharmony4_mask_stem(stem) or stem
+            real_stem = iharmony4_mask_stem(mask_stem) or mask_stem
             triplet = Triplet(
                 composite=folder / "composite_images" / name,
-                mask=folder / "masks" / f"{iharmony4_mask_stem(stem) or stem}.png",
-                real=folder / "real_images" / _real_name(name),
+                mask=_with_stem(folder / "masks", mask_stem, ".png"),
+                real=_with_stem(folder / "real_images", real_stem, ".jpg"),
                 subset=subset,
                 label=labels.get(name, labels.get(stem, DEFAULT_LABEL)),
             )

@@ -83,6 +83,11 @@ class TrainConfig:
         for name in ("batch_size", "log_every", "save_every", "image_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.adv_weight > 0 and self.image_size < 80:
+            raise ValueError(
+                "--image-size must be at least 80 for the discriminator "
+                "(or turn it off with --adv-weight 0)"
+            )
         if self.eval_every and not self.eval_data:
             raise ValueError("--eval-every needs --eval-data DIR")
         self.model_config()

@@ -1,0 +1,144 @@
+"""Data: the iHarmony4 reader, synthetic composites, training transforms, step sampler."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from _helpers import make_iharmony4_tree, make_photo_folder, shared_path
+from s2crnet.data import (
+    OPS,
+    ColourFamily,
+    IHarmony4,
+    PhotoComposites,
+    list_photos,
+    list_triplets,
+    make_composite,
+    read_label_list,
+)
+from s2crnet.data.transforms import random_crop_flip
+from s2crnet.training.sampler import StepBatchSampler
+
+
+def test_list_triplets_naming_rule_splits_and_subsets(tmp_path):
+    root = make_iharmony4_tree(tmp_path)
+    train = list_triplets(root, "train")
+    assert len(train) == 6 and {t.subset for t in train} == {"HAdobe5k", "HFlickr"}
+    t = next(t for t in train if t.composite.name == "a0001_1_2.png")
+    assert t.mask.name == "a0001_1.png" and t.real.name == "a0001.png"  # any extension
+    assert len(list_triplets(root, "test", subsets=["HFlickr"])) == 1
+    with pytest.raises(FileNotFoundError, match="HCOCO"):
+        list_triplets(root, "train", subsets=["HCOCO"])
+
+
+def test_label_lists(tmp_path):
+    root = make_iharmony4_tree(tmp_path / "data")
+    listing = tmp_path / "labels.txt"
+    listing.write_text("# name label\na0000_1_1.png person\na0001_1_2 3\n\n")
+    labels = read_label_list(listing)
+    assert labels == {"a0000_1_1.png": 0, "a0001_1_2": 3}
+    by_name = {t.composite.name: t.label for t in list_triplets(root, "train", labels=listing)}
+    assert by_name["a0000_1_1.png"] == 0 and by_name["a0001_1_2.png"] == 3
+    assert by_name["a0002_1_3.png"] == 4
+    listing.write_text("a0000_1_1.png dog\n")
+    with pytest.raises(ValueError, match=r"labels\.txt:1"):
+        read_label_list(listing)
+
+
+def test_missing_listed_file_is_named(tmp_path):
+    root = make_iharmony4_tree(tmp_path)
+    (root / "HFlickr" / "masks" / "f0001_1.png").unlink()
+    with pytest.raises(FileNotFoundError, match=r"f0001_1\.png"):
+        list_triplets(root, "train")
+
+
+def test_iharmony4_dataset_samples(tmp_path):
+    ds = IHarmony4(make_iharmony4_tree(tmp_path), "train", size=32, seed=3)
+    sample = ds[(1, 0)]
+    assert sample["composite"].shape == (3, 32, 32) and sample["mask"].shape == (1, 32, 32)
+    assert sample["target"].shape == (3, 32, 32) and sample["label"].item() == 4
+    again = ds[(1, 0)]
+    assert all(torch.equal(sample[k], again[k]) for k in sample)  # seeded by (index, epoch)
+    other_epoch = ds[(1, 1)]
+    assert not torch.equal(sample["composite"], other_epoch["composite"])
+
+
+def test_photo_listing_with_and_without_labels(tmp_path):
+    photos = list_photos(make_photo_folder(tmp_path / "a"))
+    assert [p.label for p in photos[:3]] == [0, 1, 4]  # unknown classes count as other
+    plain = list_photos(make_photo_folder(tmp_path / "b", labels=False))
+    assert len(plain) == 6 and {p.label for p in plain} == {4}
+    with pytest.raises(FileNotFoundError):
+        list_photos(tmp_path / "nothing")
+
+
+def test_photo_composites_change_only_the_object(tmp_path):
+    ds = PhotoComposites(make_photo_folder(tmp_path), size=32, seed=1)
+    for key in [(i, e) for i in range(6) for e in range(3)]:
+        s = ds[key]
+        diff = (s["composite"] - s["target"]).abs()
+        outside = s["mask"].expand_as(diff) == 0
+        assert diff[outside].max() == 0
+        assert diff[~outside].max() > 0  # never identical to the target
+        assert s["composite"].min() >= 0 and s["composite"].max() <= 1
+
+
+@pytest.mark.parametrize("op", OPS)
+def test_each_colour_op_changes_the_object(op):
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0.2, 0.8, (24, 24, 3)).astype(np.float32)
+    mask = np.zeros((24, 24), np.float32)
+    mask[4:20, 4:20] = 1
+    stats = (np.array([30.0, 20.0, -20.0]), np.array([10.0, 5.0, 5.0]))
+    family = ColourFamily(ops=(op,), max_ops=1)
+    composite, ops = make_composite(photo, mask, rng, family, lambda: stats)
+    assert ops == [op]
+    assert np.abs(composite - photo)[mask > 0].mean() >= family.min_change
+    np.testing.assert_array_equal(composite[mask == 0], photo[mask == 0])
+
+
+def test_composite_differs_even_when_nothing_can_change():
+    rng = np.random.default_rng(0)
+    black = np.zeros((16, 16, 3), np.float32)  # gamma, exposure... leave black as it is
+    mask = np.ones((16, 16), np.float32)
+    composite, ops = make_composite(black, mask, rng, ColourFamily(strength=0.0))
+    assert ops == ["offset"] and composite.max() > 0
+
+
+def test_colour_family_validation():
+    with pytest.raises(ValueError, match="sepia"):
+        ColourFamily(ops=("sepia",))
+    with pytest.raises(ValueError):
+        ColourFamily(max_ops=0)
+
+
+def test_crop_flip_is_joint_and_keeps_the_object():
+    rng = np.random.default_rng(0)
+    image = np.random.default_rng(1).random((60, 80, 3)).astype(np.float32)
+    mask = np.zeros((60, 80), np.float32)
+    mask[50:58, 70:78] = 1  # a small object in a corner
+    for _ in range(20):
+        a, m, b = random_crop_flip([image, mask, image.copy()], rng, size=32)
+        assert a.shape == (32, 32, 3) and m.shape == (32, 32)
+        np.testing.assert_array_equal(a, b)
+        assert m.max() > 0
+
+
+def test_step_sampler_is_a_function_of_the_step():
+    full = list(StepBatchSampler(10, 3, seed=5, start_step=0, total_steps=8))
+    resumed = list(StepBatchSampler(10, 3, seed=5, start_step=4, total_steps=8))
+    assert resumed == full[4:]
+    epochs = [key for batch in full for key in batch]
+    assert sorted(i for i, e in epochs if e == 0) == list(range(10))  # each epoch a permutation
+    ranks = [list(StepBatchSampler(10, 3, 5, 0, 4, rank=r, world=2)) for r in (0, 1)]
+    single = list(StepBatchSampler(10, 6, 5, 0, 4))
+    for step in range(4):
+        assert ranks[0][step] + ranks[1][step] == single[step]
+
+
+def test_shared_photos_listing():
+    root = shared_path("data", "photos-with-masks")
+    photos = list_photos(root)
+    assert len(photos) == 3776
+    assert {p.label for p in photos} <= set(range(5))

@@ -1,0 +1,235 @@
+"""Training: a smoke run on tiny data, resume, configs, and a 2-process data-parallel run."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from click.testing import CliRunner
+from safetensors.torch import load_file
+
+from _helpers import make_iharmony4_tree, make_photo_folder
+from s2crnet import load_model
+from s2crnet.cli import cli
+from s2crnet.training import TrainConfig, TrainingError, load_yaml, merge, train
+
+ROOT = Path(__file__).resolve().parents[1]
+# fmt: off
+TINY = ["--image-size", "80", "--thumbnail", "48", "--batch-size", "2", "--workers", "0",
+        "--from-scratch", "--log-every", "2", "--save-every", "3"]
+# fmt: on
+
+
+def run_train(*args):
+    result = CliRunner().invoke(cli, ["train", *map(str, args)])
+    return result.exit_code, result.stderr
+
+
+def read_log(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_smoke_train_then_resume(tmp_path):
+    photos = make_photo_folder(tmp_path / "photos")
+    out = tmp_path / "run"
+    code, err = run_train("--photos", photos, "--out", out, "--steps", 4, *TINY)
+    assert code == 0, err
+    for name in ("last.safetensors", "state.pt", "log.csv", "config.yaml"):
+        assert (out / name).is_file(), name
+    rows = read_log(out / "log.csv")
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert all(torch.isfinite(torch.tensor(float(r["loss"]))) for r in rows)
+    assert float(rows[0]["images_per_s"]) > 0
+    first = load_file(str(out / "last.safetensors"))
+    torch.manual_seed(0)
+    fresh = load_model(out / "last.safetensors")
+    assert fresh.config.thumbnail == 48
+
+    code, err = run_train("--out", out, "--steps", 7, "--resume")
+    assert code == 0, err
+    rows = read_log(out / "log.csv")
+    assert [int(r["step"]) for r in rows] == [2, 4, 6, 7]  # appended, continued at step 5
+    assert torch.load(out / "state.pt", weights_only=True)["step"] == 7
+    second = load_file(str(out / "last.safetensors"))
+    assert any(not torch.equal(first[k], second[k]) for k in first)  # weights changed
+
+
+def test_resumed_run_equals_uninterrupted_run(tmp_path):
+    photos = make_photo_folder(tmp_path / "photos")
+    common = ["--photos", photos, *TINY, "--adv-weight", "0", "--seed", "3"]
+    assert run_train("--out", tmp_path / "a", "--steps", 6, *common)[0] == 0
+    assert run_train("--out", tmp_path / "b", "--steps", 3, *common)[0] == 0
+    assert run_train("--out", tmp_path / "b", "--steps", 6, "--resume")[0] == 0
+    a, b = (
+        load_file(str(tmp_path / "a" / "last.safetensors")),
+        load_file(str(tmp_path / "b" / "last.safetensors")),
+    )
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+
+
+def test_training_weights_change_every_parameter(tmp_path):
+    config = merge(
+        {
+            "photos": str(make_photo_folder(tmp_path / "p")),
+            "out": str(tmp_path / "o"),
+            "steps": 2,
+            "image_size": 80,
+            "thumbnail": 48,
+            "batch_size": 2,
+            "workers": 0,
+            "from_scratch": True,
+            "semantic": True,
+        }
+    )
+    torch.manual_seed(config.seed)
+    from s2crnet import S2CRNet
+
+    initial = S2CRNet(config.model_config()).state_dict()
+    train(config)
+    trained = load_file(str(tmp_path / "o" / "last.safetensors"))
+    changed = [k for k in initial if not torch.equal(initial[k], trained[k])]
+    assert len(changed) == len(initial)
+
+
+def test_evaluation_during_training_keeps_the_best(tmp_path):
+    photos = make_photo_folder(tmp_path / "photos")
+    dev = make_iharmony4_tree(tmp_path / "dev")
+    out = tmp_path / "run"
+    code, err = run_train(
+        "--photos", photos, "--out", out, "--steps", 4, "--eval-data", dev, "--eval-every", 2, *TINY
+    )
+    assert code == 0, err
+    assert (out / "best.safetensors").is_file()
+    assert [int(r["step"]) for r in read_log(out / "eval.csv")] == [2, 4]
+
+
+def test_iharmony4_training(tmp_path):
+    root = make_iharmony4_tree(tmp_path / "ih")
+    code, err = run_train(
+        "--iharmony4", root, "--subsets", "HFlickr", "--out", tmp_path / "o", "--steps", 2, *TINY
+    )
+    assert code == 0, err
+
+
+def test_configuration_errors_are_one_line(tmp_path):
+    photos = make_photo_folder(tmp_path / "photos")
+    cases = [
+        ([], "--photos DIR or --iharmony4 DIR"),
+        (["--photos", photos], "--steps"),
+        (["--photos", photos, "--steps", 2, "--backbone", "resnet"], "backbone"),
+        (
+            ["--photos", photos, "--steps", 2, "--from-scratch", "--backbone-weights", "x"],
+            "contradict",
+        ),
+        (["--photos", tmp_path / "none", "--steps", 2, "--from-scratch"], "none"),
+        (
+            ["--out", tmp_path / "nothing", "--resume", "--photos", photos, "--steps", 2],
+            "nothing to resume",
+        ),
+        (["--config", tmp_path / "missing.yaml"], "no such config"),
+    ]
+    for args, message in cases:
+        code, err = (
+            run_train(*args, "--out", tmp_path / "o") if "--out" not in args else run_train(*args)
+        )
+        assert code == 2, (args, err)
+        assert message in err and "Traceback" not in err, (args, err)
+
+
+def test_missing_imagenet_weights_stop_with_a_clear_message(tmp_path, monkeypatch):
+    import torchvision.models._api as api
+
+    def offline(self, *args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(api.WeightsEnum, "get_state_dict", offline)
+    photos = make_photo_folder(tmp_path / "photos")
+    config = merge({"photos": str(photos), "out": str(tmp_path / "o"), "steps": 1})
+    with pytest.raises(TrainingError, match=r"--backbone-weights PATH .* or --from-scratch"):
+        train(config)
+
+
+def test_backbone_weights_file_is_used(tmp_path):
+    from safetensors.torch import save_file
+
+    from s2crnet import S2CRNet
+
+    torch.manual_seed(7)
+    reference = S2CRNet.from_name("s2crnet-alexnet").backbone.state_dict()
+    path = tmp_path / "alexnet.safetensors"
+    save_file({f"features.{k}": v for k, v in reference.items()}, str(path))
+    config = merge(
+        {
+            "photos": str(make_photo_folder(tmp_path / "p")),
+            "out": str(tmp_path / "o"),
+            "steps": 1,
+            "backbone": "alexnet",
+            "backbone_weights": str(path),
+            "image_size": 80,
+            "thumbnail": 64,
+            "batch_size": 2,
+            "workers": 0,
+            "lr": 0.0,
+        }
+    )
+    train(config)
+    trained = load_file(str(tmp_path / "o" / "last.safetensors"))
+    torch.testing.assert_close(trained["backbone.0.weight"], reference["0.weight"])
+
+
+@pytest.mark.parametrize("name", ["paper-squeezenet", "paper-vgg16"])
+def test_paper_configs_load(name):
+    values = load_yaml(ROOT / "configs" / f"{name}.yaml")
+    config = merge(values)
+    config.validate()
+    assert config.epochs in (20, 50) and config.batch_size == 8 and config.lr == 2e-4
+    assert config.total_steps(65_742) == -(-config.epochs * 65_742 // 8)
+
+
+def test_yaml_rejects_unknown_fields(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("stepz: 3\n")
+    with pytest.raises(ValueError, match="stepz"):
+        load_yaml(path)
+    assert TrainConfig().lr == 2e-4
+
+
+def test_two_process_data_parallel_run(tmp_path):
+    photos = make_photo_folder(tmp_path / "photos", count=8)
+    out = tmp_path / "ddp"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            "--master_port=29517",
+            "-m",
+            "s2crnet",
+            "train",
+            "--photos",
+            str(photos),
+            "--out",
+            str(out),
+            "--steps",
+            "3",
+            *map(str, TINY),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = read_log(out / "log.csv")
+    assert int(rows[-1]["step"]) == 3
+    assert torch.load(out / "state.pt", weights_only=True)["step"] == 3
