@@ -182,6 +182,9 @@ def test_backbone_weights_file_is_used(tmp_path):
     train(config)
     trained = load_file(str(tmp_path / "o" / "last.safetensors"))
     torch.testing.assert_close(trained["backbone.0.weight"], reference["0.weight"])
+    path.unlink()  # resuming needs only the saved state, not the starting weights
+    train(merge(config.to_dict(), {"steps": 2}), resume=True)
+    assert torch.load(tmp_path / "o" / "state.pt", weights_only=True)["step"] == 2
 
 
 @pytest.mark.parametrize("name", ["paper-squeezenet", "paper-vgg16"])

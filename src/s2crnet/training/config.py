@@ -16,9 +16,13 @@ from ..model import S2CRNetConfig
 __all__ = ["TrainConfig", "field_base_types", "load_yaml", "merge"]
 
 
-@dataclass
-class TrainConfig:
+@dataclass(frozen=True)
+class TrainConfig(S2CRNetConfig):
     """Everything a training run needs (the defaults are the paper's optimisation).
+
+    The model's own fields (backbone, stages, semantic, pieces, activation, thumbnail,
+    normalize) are inherited from :class:`S2CRNetConfig`; :meth:`model_config` gives the
+    model's part alone, which is what the saved weights record.
 
     Data: ``photos`` (a folder of photos with masks, composites made on the fly) or
     ``iharmony4`` (the benchmark root, its ``_train`` lists). Length: ``steps`` optimizer
@@ -36,14 +40,6 @@ class TrainConfig:
     colour_ops: list[str] = dataclasses.field(default_factory=lambda: list(OPS))
     colour_max_ops: int = 3
     colour_strength: float = 1.0
-    # model (see S2CRNetConfig)
-    backbone: str = "squeezenet1_1"
-    stages: int = 2
-    semantic: bool = True
-    pieces: int = 64
-    activation: str = "none"
-    thumbnail: int = 256
-    normalize: bool = False
     backbone_weights: str | None = None
     from_scratch: bool = False
     # optimisation
@@ -94,15 +90,7 @@ class TrainConfig:
         self.colour_family()
 
     def model_config(self) -> S2CRNetConfig:
-        return S2CRNetConfig(
-            backbone=self.backbone,
-            stages=self.stages,
-            semantic=self.semantic,
-            pieces=self.pieces,
-            activation=self.activation,
-            thumbnail=self.thumbnail,
-            normalize=self.normalize,
-        )
+        return S2CRNetConfig(**{f.name: getattr(self, f.name) for f in fields(S2CRNetConfig)})
 
     def colour_family(self) -> ColourFamily:
         return ColourFamily(

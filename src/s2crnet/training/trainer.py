@@ -106,11 +106,13 @@ def _imagenet_state_dict(backbone: str) -> dict[str, torch.Tensor]:
         socket.setdefaulttimeout(previous)
 
 
-def _build_model(config: TrainConfig) -> S2CRNet:
+def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
     from ..weights import load_backbone_weights
 
     torch.manual_seed(config.seed)
     model = S2CRNet(config.model_config())
+    if not init_backbone:  # resuming: the saved state replaces every weight
+        return model
     if config.backbone_weights:
         load_backbone_weights(model, config.backbone_weights)
     elif not config.from_scratch:
@@ -193,7 +195,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
 
     dataset = _dataset(config)
     total = config.total_steps(len(dataset), rt.world)
-    model = _build_model(config).to(rt.device).train()
+    model = _build_model(config, init_backbone=not resume).to(rt.device).train()
     disc = Discriminator().to(rt.device).train() if config.adv_weight > 0 else None
     opt_g = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     opt_d = torch.optim.RMSprop(disc.parameters(), lr=config.lr) if disc is not None else None
