@@ -9,10 +9,11 @@ Entry points:
 """
 
 from .api import HarmonizeResult, NoDefaultModelError, harmonize
+from .config import MODEL_CONFIGS, S2CRNetConfig
 from .curves import Curves, curve_lut, render_curves
 from .images import InputError
 from .labels import LABELS
-from .model import MODEL_CONFIGS, S2CRNet, S2CRNetConfig
+from .model import S2CRNet
 from .weights import WeightsError, load_model, save_model
 
 __version__ = "0.1.0"

@@ -15,21 +15,20 @@ The model only predicts curves; :func:`s2crnet.curves.render_curves` applies the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .config import BACKBONES, MODEL_CONFIGS, S2CRNetConfig
 from .curves import render_curves
 from .labels import LABELS, label_tensor
 
-__all__ = ["BACKBONES", "MODEL_CONFIGS", "S2CRNet", "S2CRNetConfig", "make_thumbnails"]
+__all__ = ["BACKBONE_BUILDERS", "MODEL_CONFIGS", "S2CRNet", "S2CRNetConfig", "make_thumbnails"]
 
-ACTIVATIONS = ("none", "softplus")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -59,85 +58,11 @@ def _alexnet() -> nn.Sequential:
     return features  # all 13 layers: 256 channels
 
 
-@dataclass(frozen=True)
-class Backbone:
-    """A feature extractor: how to build it and how many channels it gives."""
-
-    build: Callable[[], nn.Sequential]
-    channels: int
-    #: number of leading torchvision ``features.N`` modules it keeps
-    depth: int
-
-
-BACKBONES: dict[str, Backbone] = {
-    "squeezenet1_1": Backbone(_squeezenet1_1, 512, 12),
-    "vgg16": Backbone(_vgg16, 512, 30),
-    "alexnet": Backbone(_alexnet, 256, 13),
-}
-
-
-# --------------------------------------------------------------------------- config
-@dataclass(frozen=True)
-class S2CRNetConfig:
-    """Everything that defines an S2CRNet; the defaults are the released model.
-
-    Attributes:
-        backbone: one of :data:`BACKBONES`.
-        stages: cascade stages (curves applied one after another).
-        semantic: whether the curve heads take the object's class (Semantic-CRM).
-        pieces: pieces ``L`` per channel curve.
-        activation: ``"none"`` (released: raw, any sign) or ``"softplus"`` (always
-            positive, so every curve is monotone).
-        thumbnail: side of the square thumbnails the backbone sees.
-        normalize: apply ImageNet mean/std to the masked thumbnails (released: False).
-    """
-
-    backbone: str = "squeezenet1_1"
-    stages: int = 2
-    semantic: bool = True
-    pieces: int = 64
-    activation: str = "none"
-    thumbnail: int = 256
-    normalize: bool = False
-
-    def __post_init__(self) -> None:
-        if self.backbone not in BACKBONES:
-            raise ValueError(
-                f"unknown backbone {self.backbone!r}; choose from {', '.join(BACKBONES)}"
-            )
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {self.activation!r}; choose from {', '.join(ACTIVATIONS)}"
-            )
-        for name in ("stages", "pieces", "thumbnail"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.thumbnail < 32:
-            raise ValueError(f"thumbnail must be at least 32, got {self.thumbnail}")
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> S2CRNetConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown S2CRNet config fields: {', '.join(unknown)}")
-        return cls(**values)
-
-
-#: Named configurations (``S2CRNet.from_name``).
-MODEL_CONFIGS: dict[str, S2CRNetConfig] = {
-    # the released S2CRNet-SqueezeNet (cascaded semantic CRM, 0.95M parameters)
-    "s2crnet-squeezenet": S2CRNetConfig(),
-    # the paper's S2CRNet-VGG16 (15.14M parameters)
-    "s2crnet-vgg16": S2CRNetConfig(backbone="vgg16"),
-    # AlexNet backbone for fine-tuning from the ImageNet weights available here
-    "s2crnet-alexnet": S2CRNetConfig(
-        backbone="alexnet", semantic=False, activation="softplus", normalize=True
-    ),
+#: How to build each backbone of :data:`s2crnet.config.BACKBONES`.
+BACKBONE_BUILDERS: dict[str, Callable[[], nn.Sequential]] = {
+    "squeezenet1_1": _squeezenet1_1,
+    "vgg16": _vgg16,
+    "alexnet": _alexnet,
 }
 
 
@@ -237,7 +162,7 @@ class S2CRNet(nn.Module):
         super().__init__()
         self.config = config = config or S2CRNetConfig()
         spec = BACKBONES[config.backbone]
-        self.backbone = spec.build()
+        self.backbone = BACKBONE_BUILDERS[config.backbone]()
         self.heads = nn.ModuleList(
             CurveHead(spec.channels, config.pieces, config.semantic) for _ in range(config.stages)
         )

@@ -23,7 +23,8 @@ import torch
 from torch import Tensor
 
 from .atomic import atomic_path
-from .model import BACKBONES, S2CRNet, S2CRNetConfig
+from .config import BACKBONES, S2CRNetConfig
+from .model import S2CRNet
 
 __all__ = [
     "WeightsError",

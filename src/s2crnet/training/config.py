@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from ..config import S2CRNetConfig
 from ..data.synthetic import OPS, ColourFamily
-from ..model import S2CRNetConfig
 
 __all__ = ["TrainConfig", "field_base_types", "load_yaml", "merge"]
 

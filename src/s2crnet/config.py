@@ -1,0 +1,89 @@
+"""Model configuration, free of PyTorch: what defines an S2CRNet and its named variants."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+__all__ = ["ACTIVATIONS", "BACKBONES", "MODEL_CONFIGS", "BackboneSpec", "S2CRNetConfig"]
+
+ACTIVATIONS = ("none", "softplus")
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """A feature extractor's output channels and the torchvision ``features.N`` it keeps."""
+
+    channels: int
+    depth: int
+
+
+BACKBONES: dict[str, BackboneSpec] = {
+    "squeezenet1_1": BackboneSpec(512, 12),  # features[:12]: the last Fire module dropped
+    "vgg16": BackboneSpec(512, 30),  # features[:30]: through relu5_3, no pool5
+    "alexnet": BackboneSpec(256, 13),  # all of features
+}
+
+
+@dataclass(frozen=True)
+class S2CRNetConfig:
+    """Everything that defines an S2CRNet; the defaults are the released model.
+
+    Attributes:
+        backbone: one of :data:`BACKBONES`.
+        stages: cascade stages (curves applied one after another).
+        semantic: whether the curve heads take the object's class (Semantic-CRM).
+        pieces: pieces ``L`` per channel curve.
+        activation: ``"none"`` (released: raw, any sign) or ``"softplus"`` (always
+            positive, so every curve is monotone).
+        thumbnail: side of the square thumbnails the backbone sees.
+        normalize: apply ImageNet mean/std to the masked thumbnails (released: False).
+    """
+
+    backbone: str = "squeezenet1_1"
+    stages: int = 2
+    semantic: bool = True
+    pieces: int = 64
+    activation: str = "none"
+    thumbnail: int = 256
+    normalize: bool = False
+
+    def __post_init__(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ValueError(
+                f"unknown backbone {self.backbone!r}; choose from {', '.join(BACKBONES)}"
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"unknown activation {self.activation!r}; choose from {', '.join(ACTIVATIONS)}"
+            )
+        for name in ("stages", "pieces", "thumbnail"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.thumbnail < 32:
+            raise ValueError(f"thumbnail must be at least 32, got {self.thumbnail}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> S2CRNetConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown S2CRNet config fields: {', '.join(unknown)}")
+        return cls(**values)
+
+
+#: Named configurations (``S2CRNet.from_name``).
+MODEL_CONFIGS: dict[str, S2CRNetConfig] = {
+    # the released S2CRNet-SqueezeNet (cascaded semantic CRM, 0.95M parameters)
+    "s2crnet-squeezenet": S2CRNetConfig(),
+    # the paper's S2CRNet-VGG16 (15.14M parameters)
+    "s2crnet-vgg16": S2CRNetConfig(backbone="vgg16"),
+    # AlexNet backbone for fine-tuning from the ImageNet weights available here
+    "s2crnet-alexnet": S2CRNetConfig(
+        backbone="alexnet", semantic=False, activation="softplus", normalize=True
+    ),
+}
