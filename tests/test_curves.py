@@ -115,14 +115,26 @@ def test_lut_matches_exact_render_and_composes_stages():
 
 
 def test_lut_of_identity_is_identity():
-    lut = curve_lut(torch.ones(1, 3, 64), 256)
+    lut = curve_lut(np.ones((1, 3, 64)), 256)
     np.testing.assert_array_equal(lut, np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1))
 
 
-def test_curves_object_validates_and_renders():
+def test_curves_object_validates_and_applies():
     with pytest.raises(ValueError):
         Curves(np.ones((3, 64)))
-    curves = Curves(np.ones((2, 3, 8)))
+    curves = Curves.identity(stages=2, pieces=8)
     assert (curves.stages, curves.pieces) == (2, 8)
-    x = torch.rand(1, 3, 4, 4)
-    torch.testing.assert_close(curves.render(x), x)
+    x = np.random.default_rng(0).random((4, 5, 3))
+    np.testing.assert_allclose(curves.apply(x), x)
+
+
+def test_numpy_evaluation_matches_the_torch_op_everywhere():
+    rng = np.random.default_rng(5)
+    params = rng.normal(0.5, 1.0, (2, 3, 16))  # negative weights too
+    x = rng.uniform(-0.3, 1.3, (7, 9, 3))
+    expected = torch.from_numpy(x).permute(2, 0, 1)[None]
+    for stage in torch.from_numpy(params):
+        expected = render_curves(expected, stage[None])
+    np.testing.assert_allclose(
+        Curves(params).apply(x), expected[0].permute(1, 2, 0).numpy(), rtol=1e-5, atol=1e-5
+    )

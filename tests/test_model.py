@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -179,3 +180,16 @@ def test_render_blends_each_stage_through_the_mask():
     outside = mask.expand_as(composite) == 0
     for out in outs:
         assert torch.equal(out[outside], composite[outside])
+
+
+def test_numpy_thumbnails_agree_with_the_tensor_version():
+    from _helpers import make_composite, make_mask
+    from s2crnet.thumbnails import thumbnails
+
+    rgb, mask = make_composite(300, 420), make_mask(300, 420)
+    fg, bg = thumbnails(rgb, mask, 256)
+    composite = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
+    alpha = torch.from_numpy(mask)[None, None].float() / 255
+    fg_t, bg_t = make_thumbnails(composite, alpha, 256)
+    assert fg.shape == bg.shape == (1, 3, 256, 256)
+    assert np.abs(fg - fg_t.numpy()).mean() < 0.01 and np.abs(bg - bg_t.numpy()).mean() < 0.01

@@ -3,35 +3,40 @@
 Entry points:
 
 * :func:`harmonize` - recolour the masked object of a composite (``api.py``);
-* :class:`S2CRNet` / :class:`S2CRNetConfig` - the network (``model.py``);
+* :class:`S2CRNet` / :class:`S2CRNetConfig` - the network (``model.py``, ``config.py``);
 * :func:`load_model` - our safetensors or the authors' released checkpoint (``weights.py``);
-* :func:`render_curves` - paper Eq. 1 as a differentiable tensor op (``curves.py``).
+* :func:`render_curves` - paper Eq. 1 as a differentiable tensor op (``curves.py``);
+* :class:`Curves` / :func:`curve_lut` - curves as numbers and lookup tables (``lut.py``).
+
+Names are imported on first use, so ``import s2crnet`` does not import PyTorch: the
+ONNX Runtime path (``s2crnet.runtime``) works where PyTorch is not installed.
 """
 
-from .api import HarmonizeResult, NoDefaultModelError, harmonize
-from .config import MODEL_CONFIGS, S2CRNetConfig
-from .curves import Curves, curve_lut, render_curves
-from .images import InputError
-from .labels import LABELS
-from .model import S2CRNet
-from .weights import WeightsError, load_model, save_model
+from __future__ import annotations
+
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "LABELS",
-    "MODEL_CONFIGS",
-    "Curves",
-    "HarmonizeResult",
-    "InputError",
-    "NoDefaultModelError",
-    "S2CRNet",
-    "S2CRNetConfig",
-    "WeightsError",
-    "__version__",
-    "curve_lut",
-    "harmonize",
-    "load_model",
-    "render_curves",
-    "save_model",
-]
+#: public name -> module that defines it
+_EXPORTS = {
+    "harmonize": "api",
+    "HarmonizeResult": "api",
+    "NoDefaultModelError": "api",
+    "Curves": "lut",
+    "curve_lut": "lut",
+    "render_curves": "curves",
+    "InputError": "images",
+    "LABELS": "labels",
+    "MODEL_CONFIGS": "config",
+    "S2CRNetConfig": "config",
+    "S2CRNet": "model",
+    "WeightsError": "weights",
+    "load_model": "weights",
+    "save_model": "weights",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -13,12 +13,11 @@ import os
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
-import torch
 
-from .curves import Curves
+from .config import S2CRNetConfig
 from .images import (
     InputError,
     Picture,
@@ -31,10 +30,12 @@ from .images import (
     read_mask,
 )
 from .labels import label_index
-from .model import S2CRNet, make_thumbnails
-from .render import apply_curves, tensor_view
+from .lut import Curves
+from .render import apply_curves
+from .thumbnails import thumbnails
 
 __all__ = [
+    "CurvePredictor",
     "HarmonizeResult",
     "NoDefaultModelError",
     "default_model",
@@ -42,6 +43,7 @@ __all__ = [
     "harmonize_picture",
     "load_inputs",
     "predict_curves",
+    "resolve_model",
 ]
 
 PathLike = str | os.PathLike
@@ -51,7 +53,7 @@ class NoDefaultModelError(RuntimeError):
     """Raised when no weights are given and the package ships no trained model."""
 
 
-def default_model(device: str | torch.device = "cpu") -> S2CRNet:
+def default_model(device: str = "cpu") -> CurvePredictor:
     """The trained model shipped with the package.
 
     None ships yet: this raises rather than ever harmonizing with random weights.
@@ -60,6 +62,24 @@ def default_model(device: str | torch.device = "cpu") -> S2CRNet:
         "no trained default model ships with s2crnet yet; give weights explicitly "
         "(CLI: --weights PATH; Python: model=s2crnet.load_model(PATH))"
     )
+
+
+def resolve_model(model: Any, device: str | None = None) -> CurvePredictor:
+    """A model object, a weights path (``.onnx`` runs on ONNX Runtime, anything else is
+    loaded with :func:`s2crnet.load_model`), or None for the default model."""
+    if model is None:
+        return default_model(device or "cpu")
+    if isinstance(model, str | os.PathLike):
+        if Path(model).suffix.lower() == ".onnx":
+            from .runtime import OnnxModel
+
+            return OnnxModel(model)
+        from .weights import load_model
+
+        return load_model(Path(model), device=device or "cpu")
+    if device is not None and hasattr(model, "to"):
+        model = model.to(device)
+    return model
 
 
 @dataclass(frozen=True)
@@ -136,26 +156,30 @@ def load_inputs(composite: Any, mask: Any) -> tuple[Picture, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- core
-def _model_device(model: S2CRNet) -> torch.device:
-    return next(model.parameters()).device
+class CurvePredictor(Protocol):
+    """What harmonizing needs of a model: an :class:`S2CRNet` or an ONNX Runtime model."""
+
+    config: S2CRNetConfig
+
+    def curves_from_thumbnails(
+        self, foreground: np.ndarray, background: np.ndarray, label: int | None
+    ) -> np.ndarray: ...
 
 
-def predict_curves(model: S2CRNet, rgb: np.ndarray, mask: np.ndarray, label: int | None) -> Curves:
+def predict_curves(
+    model: CurvePredictor, rgb: np.ndarray, mask: np.ndarray, label: int | None
+) -> Curves:
     """Curves for one full-resolution ``(H, W, 3)`` image and ``(H, W)`` uint8 mask."""
-    if rgb.dtype == np.uint16:  # the thumbnail needs no more than 8 bits
-        rgb = (rgb >> 8).astype(np.uint8)
-    composite = tensor_view(rgb).permute(2, 0, 1)[None]  # (1, 3, H, W) view
-    alpha = tensor_view(mask)[None, None]  # (1, 1, H, W) view
-    foreground, background = make_thumbnails(composite, alpha, model.config.thumbnail)
-    device = _model_device(model)
-    labels = torch.tensor([label], device=device) if label is not None else None
-    with torch.inference_mode():
-        params = model(foreground.to(device), background.to(device), labels)  # (1, S, 3, L)
-    return Curves(params[0].float().cpu().numpy())
+    foreground, background = thumbnails(rgb, mask, model.config.thumbnail)
+    return Curves(model.curves_from_thumbnails(foreground, background, label))
 
 
 def harmonize_picture(
-    picture: Picture, mask: np.ndarray, model: S2CRNet, label: Any = None, name: str = "mask"
+    picture: Picture,
+    mask: np.ndarray,
+    model: CurvePredictor,
+    label: Any = None,
+    name: str = "mask",
 ) -> tuple[Picture, Curves, int | None]:
     """Harmonize a decoded picture; see :func:`harmonize`."""
     index = None
@@ -165,7 +189,7 @@ def harmonize_picture(
         warnings.warn("the model is not semantic: the label is ignored", stacklevel=3)
     if not mask.any():
         warnings.warn(f"{name}: the mask is empty; the image is returned unchanged", stacklevel=3)
-        identity = Curves(np.ones((model.config.stages, 3, model.config.pieces), np.float32))
+        identity = Curves.identity(model.config.stages, model.config.pieces)
         return replace(picture, rgb=picture.rgb.copy()), identity, index
     if mask.min() == 255:
         raise InputError(
@@ -192,9 +216,9 @@ def _like_input(original: Any, picture: Picture) -> Any:
 def harmonize(
     composite: PathLike | np.ndarray | Any,
     mask: PathLike | np.ndarray | Any,
-    model: S2CRNet | PathLike | None = None,
+    model: CurvePredictor | PathLike | None = None,
     label: str | int | None = None,
-    device: str | torch.device | None = None,
+    device: str | None = None,
 ) -> HarmonizeResult:
     """Recolour the masked object of ``composite`` so that it matches its background.
 
@@ -205,7 +229,8 @@ def harmonize(
         mask: same size as the composite: a file (grey, RGB or RGBA), a PIL image or an
             array (bool; uint8 0/255; float in [0, 1]). 1 / 255 marks the object; with a
             binary mask every pixel outside it is returned bit for bit, soft masks blend.
-        model: an :class:`S2CRNet`, a weights path, or None for the shipped default.
+        model: an :class:`S2CRNet`, an :class:`s2crnet.runtime.OnnxModel`, a weights path
+            (``.onnx`` files run on ONNX Runtime), or None for the shipped default.
         label: the object's class for semantic models (name or index; None = ``other``).
         device: where to run the network (default: where the model is, or CPU).
 
@@ -216,14 +241,7 @@ def harmonize(
         InputError: unreadable input, size mismatch, a mask with no background.
         NoDefaultModelError: ``model`` is None and no default model ships.
     """
-    if model is None:
-        model = default_model(device or "cpu")
-    elif isinstance(model, str | os.PathLike):
-        from .weights import load_model
-
-        model = load_model(Path(model), device=device or "cpu")
-    elif device is not None:
-        model = model.to(device)
+    model = resolve_model(model, device)
     picture, values = load_inputs(composite, mask)
     mask_name = str(mask) if isinstance(mask, str | os.PathLike) else "mask"
     result, curves, index = harmonize_picture(picture, values, model, label, mask_name)

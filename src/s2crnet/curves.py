@@ -1,4 +1,7 @@
-"""The curve op of S2CRNet (paper Eq. 1) and the lookup tables baked from it.
+"""The curve op of S2CRNet (paper Eq. 1) as a differentiable PyTorch function.
+
+(Lookup tables and numpy evaluation, for applying curves without PyTorch, are in
+:mod:`s2crnet.lut`.)
 
 A curve is given by ``L`` piece weights ``p_0 .. p_{L-1}`` per colour channel. Piece ``k``
 covers the input interval ``[k/L, (k+1)/L)`` and rises by ``p_k / sum(p)`` over it, so the
@@ -16,16 +19,12 @@ exclusive cumulative sum ``C_i = sum_{k<i} p_k`` give the same value in ``O(B 3 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Curves", "curve_lut", "render_curves", "render_curves_naive"]
+from .lut import SUM_EPS
 
-#: Added to the parameter sum, exactly as the released code does.
-SUM_EPS = 1e-30
+__all__ = ["render_curves", "render_curves_naive"]
 
 
 def _check(image: Tensor, params: Tensor) -> None:
@@ -91,67 +90,3 @@ def render_curves_naive(image: Tensor, params: Tensor) -> Tensor:
     weights = params[:, :, None, None, :]  # (B, C, 1, 1, L)
     total = params.sum(-1)[:, :, None, None] + SUM_EPS  # (B, C, 1, 1)
     return n_pieces / total * (ramps * weights).sum(-1)
-
-
-def curve_lut(params: Tensor, levels: int = 256) -> np.ndarray:
-    """Bake a cascade of curves into one lookup table per channel.
-
-    Args:
-        params: ``(stages, C, L)`` piece weights; stage ``n`` is applied to the output of
-            stage ``n - 1`` (the cascade of the paper), unrounded in between.
-        levels: number of input levels: 256 for 8-bit images, 65536 for 16-bit ones.
-
-    Returns:
-        ``(levels, C)`` array of dtype uint8 (``levels <= 256``) or uint16, mapping input
-        level ``v`` (meaning ``v / (levels - 1)``) to the rounded, clamped output level.
-    """
-    if params.ndim != 3:
-        raise ValueError(f"curve_lut expects params (stages, C, L), got {tuple(params.shape)}")
-    if not 2 <= levels <= 65536:
-        raise ValueError(f"levels must be in [2, 65536], got {levels}")
-    with torch.no_grad():
-        p = params.detach().to("cpu", torch.float64)
-        n_channels = p.shape[1]
-        ramp = torch.linspace(0.0, 1.0, levels, dtype=torch.float64)
-        x = ramp.view(1, 1, 1, levels).expand(1, n_channels, 1, levels).contiguous()
-        for stage in p:  # (C, L) each
-            x = render_curves(x, stage.unsqueeze(0))
-        y = (x.clamp(0.0, 1.0) * (levels - 1)).round()  # (1, C, 1, levels)
-    dtype = np.uint8 if levels <= 256 else np.uint16
-    return np.ascontiguousarray(y[0, :, 0].T.numpy().astype(dtype))  # (levels, C)
-
-
-@dataclass(frozen=True)
-class Curves:
-    """The curves predicted for one image: ``params`` has shape ``(stages, 3, L)``.
-
-    ``params`` are the values that enter Eq. 1 (after the model's activation), in R, G, B
-    order; stage ``n`` is applied to the output of stage ``n - 1``.
-    """
-
-    params: np.ndarray
-
-    def __post_init__(self) -> None:
-        p = np.asarray(self.params, dtype=np.float32)
-        if p.ndim != 3 or p.shape[1] != 3:
-            raise ValueError(f"Curves.params must have shape (stages, 3, L), got {p.shape}")
-        object.__setattr__(self, "params", p)
-
-    @property
-    def stages(self) -> int:
-        return self.params.shape[0]
-
-    @property
-    def pieces(self) -> int:
-        return self.params.shape[2]
-
-    def lut(self, levels: int = 256) -> np.ndarray:
-        """The composed curve as a ``(levels, 3)`` lookup table (see :func:`curve_lut`)."""
-        return curve_lut(torch.from_numpy(self.params), levels)
-
-    def render(self, image: Tensor) -> Tensor:
-        """Apply every stage to a float ``(B, 3, H, W)`` tensor (exact, unclamped)."""
-        p = torch.from_numpy(self.params).to(image.device)
-        for stage in p:
-            image = render_curves(image, stage.expand(image.shape[0], -1, -1))
-        return image

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:  # torch is imported only where tensors are made
+    import torch
+    from torch import Tensor
 
 __all__ = ["DEFAULT_LABEL", "LABELS", "label_index", "label_tensor"]
 
@@ -55,7 +57,9 @@ def label_tensor(
     device: torch.device | str | None = None,
 ) -> Tensor:
     """A ``(batch,)`` long tensor of class indices from names, indices, a tensor or None."""
-    if isinstance(labels, Tensor):
+    import torch
+
+    if isinstance(labels, torch.Tensor):
         out = labels.to(device=device, dtype=torch.long).reshape(-1)
         if out.numel() == 1 and batch > 1:
             out = out.expand(batch)

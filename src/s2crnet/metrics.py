@@ -147,7 +147,7 @@ class LPIPS:
         torch = self._torch
 
         def tensor(a: np.ndarray):
-            t = torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1)[None].float()
+            t = torch.from_numpy(np.array(a, dtype=np.float32)).permute(2, 0, 1)[None]
             return (t / 127.5 - 1).to(self.device)
 
         with torch.inference_mode():

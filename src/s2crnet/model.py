@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -224,6 +225,28 @@ class S2CRNet(nn.Module):
         if self.config.activation == "softplus":
             params = F.softplus(params)
         return params  # (B, stages, 3, L)
+
+    def curves_from_thumbnails(
+        self, foreground: np.ndarray, background: np.ndarray, label: int | None = None
+    ) -> np.ndarray:
+        """Inference on numpy thumbnails (see :func:`s2crnet.thumbnails.thumbnails`).
+
+        Args:
+            foreground, background: ``(1, 3, S, S)`` float32 in [0, 1].
+            label: class index (semantic models; None means ``other``).
+
+        Returns:
+            ``(stages, 3, L)`` float32 curve parameters of the one image.
+        """
+        device = next(self.parameters()).device
+        labels = None
+        if label is not None and self.config.semantic:
+            labels = torch.tensor([label], device=device)
+        with torch.inference_mode():
+            fg = torch.from_numpy(foreground).to(device)
+            bg = torch.from_numpy(background).to(device)
+            curves = self(fg, bg, labels)  # (1, stages, 3, L)
+        return curves[0].float().cpu().numpy()
 
     def predict_curves(self, composite: Tensor, mask: Tensor, label=None) -> Tensor:
         """Curves for composites of any size.

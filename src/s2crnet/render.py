@@ -1,56 +1,37 @@
-"""Apply curves to full-resolution images and blend them in through the mask.
+"""Apply curves to full-resolution images and blend them in through the mask (numpy only).
 
 Integer images go through a lookup table baked from the curves (256 entries for uint8,
 applied with OpenCV; 65536 for uint16, with numpy indexing); float images use the exact
-op. Only the mask's bounding box is touched, in bands of rows, so the temporary memory
-is a band's worth, never a float copy of the whole image. Pixels where the mask is 0
-are copied bit for bit; where it is 255 they are the curve's output; values between blend.
+piecewise-linear evaluation. Only the mask's bounding box is touched, in bands of rows,
+so the temporary memory is a band's worth, never a copy of the whole image beyond the
+output. Pixels where the mask is 0 are copied bit for bit; where it is 255 they are the
+curve's output; values between blend.
 """
 
 from __future__ import annotations
 
-import warnings
-
+import cv2
 import numpy as np
-import torch
 
-from .curves import Curves
+from .lut import Curves
+from .thumbnails import mask_box
 
-__all__ = ["apply_curves", "mask_box", "tensor_view"]
+__all__ = ["apply_curves"]
 
 #: Rows per band: bounds the temporaries of the render and the blend.
 BAND_ROWS = 256
 
 
-def tensor_view(array: np.ndarray) -> torch.Tensor:
-    """A tensor sharing ``array``'s memory, for reading (decoded images may be read-only)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return torch.from_numpy(array)
-
-
-def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """``(top, bottom, left, right)`` (exclusive ends) of the non-zero pixels, or None."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
 def _render_band(band: np.ndarray, curves: Curves, lut: np.ndarray | None) -> np.ndarray:
     """Curve output for an ``(h, w, 3)`` band, same dtype."""
     if band.dtype == np.uint8:
-        import cv2
-
         return cv2.LUT(band, lut.reshape(256, 1, 3))
     if band.dtype == np.uint16:
         out = np.empty_like(band)
         for c in range(3):
             np.take(lut[:, c], band[..., c], out=out[..., c])
         return out
-    x = tensor_view(band).permute(2, 0, 1)[None]  # (1, 3, h, w) view
-    return curves.render(x)[0].permute(1, 2, 0).numpy().astype(np.float32)
+    return curves.apply(band).astype(np.float32)
 
 
 def _blend_into(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> None:

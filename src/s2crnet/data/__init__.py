@@ -1,18 +1,21 @@
-"""Training and evaluation data: iHarmony4, and synthetic composites from any photos."""
+"""Training and evaluation data: iHarmony4, and synthetic composites from any photos.
 
-from .iharmony4 import SUBSETS, IHarmony4, Triplet, list_triplets, read_label_list
-from .photos import PhotoComposites, list_photos
-from .synthetic import OPS, ColourFamily, make_composite
+Names are imported on first use (the datasets need PyTorch, the rest does not).
+"""
 
-__all__ = [
-    "OPS",
-    "SUBSETS",
-    "ColourFamily",
-    "IHarmony4",
-    "PhotoComposites",
-    "Triplet",
-    "list_photos",
-    "list_triplets",
-    "make_composite",
-    "read_label_list",
-]
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "SUBSETS": "iharmony4",
+    "IHarmony4": "iharmony4",
+    "Triplet": "iharmony4",
+    "list_triplets": "iharmony4",
+    "read_label_list": "iharmony4",
+    "PhotoComposites": "photos",
+    "list_photos": "photos",
+    "OPS": "synthetic",
+    "ColourFamily": "synthetic",
+    "make_composite": "synthetic",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

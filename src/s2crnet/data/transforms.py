@@ -5,18 +5,11 @@ All arrays of one sample (composite, mask, target) get the same crop and flip.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-__all__ = ["random_crop_flip", "resize_square"]
+from ..thumbnails import resize_square
 
-
-def resize_square(array: np.ndarray, size: int) -> np.ndarray:
-    """Resize an ``(H, W)`` or ``(H, W, C)`` array to ``size x size`` (area filter to shrink)."""
-    h, w = array.shape[:2]
-    shrink = size < h or size < w
-    interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-    return cv2.resize(array, (size, size), interpolation=interpolation)
+__all__ = ["random_crop_flip"]
 
 
 def random_crop_flip(

@@ -1,6 +1,16 @@
-"""Training S2CRNet: configuration, losses, discriminator, the resumable loop."""
+"""Training S2CRNet: configuration, losses, discriminator, the resumable loop.
 
-from .config import TrainConfig, load_yaml, merge
-from .trainer import TrainingError, train
+Names are imported on first use, so reading a configuration does not import PyTorch.
+"""
 
-__all__ = ["TrainConfig", "TrainingError", "load_yaml", "merge", "train"]
+from .._lazy import lazy_exports
+
+_EXPORTS = {
+    "TrainConfig": "config",
+    "load_yaml": "config",
+    "merge": "config",
+    "TrainingError": "trainer",
+    "train": "trainer",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

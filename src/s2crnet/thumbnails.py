@@ -1,0 +1,70 @@
+"""The network's inputs from a full-resolution image, with numpy and OpenCV only.
+
+Foreground = the composite cropped to the mask's bounding box, resized to the thumbnail,
+times the (cropped, resized) mask; background = the resized composite times ``1 - mask``
+(as in the released code). Shrinking uses OpenCV's area filter, whose cost is bounded by
+the number of pixels read, and no float copy of the full image is made. Both inference
+backends (PyTorch and ONNX Runtime) use this module, so they see the same inputs;
+:func:`s2crnet.model.make_thumbnails` is the tensor version used in training.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["mask_box", "resize_square", "thumbnails"]
+
+
+def mask_box(mask: np.ndarray, threshold: int = 0) -> tuple[int, int, int, int] | None:
+    """``(top, bottom, left, right)`` (exclusive ends) of the pixels above ``threshold``.
+
+    >>> mask_box(np.array([[0, 0, 0], [0, 9, 0]], np.uint8))
+    (1, 2, 1, 2)
+    """
+    rows = np.flatnonzero(mask.max(axis=1) > threshold)
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].max(axis=0) > threshold)
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def resize_square(array: np.ndarray, size: int) -> np.ndarray:
+    """Resize ``(H, W)`` or ``(H, W, C)`` to ``size x size``: area filter to shrink,
+    bilinear to enlarge."""
+    h, w = array.shape[:2]
+    interpolation = cv2.INTER_AREA if size < h or size < w else cv2.INTER_LINEAR
+    return cv2.resize(array, (size, size), interpolation=interpolation)
+
+
+def _unit(array: np.ndarray) -> np.ndarray:
+    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
+    return array.astype(np.float32) / np.float32(scale)
+
+
+def thumbnails(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Masked foreground and background thumbnails.
+
+    Args:
+        rgb: ``(H, W, 3)`` uint8, uint16 or float32 in [0, 1].
+        mask: ``(H, W)`` uint8, 255 = object.
+        size: thumbnail side.
+
+    Returns:
+        ``(foreground, background)``, float32 ``(1, 3, size, size)`` in [0, 1], as the
+        backbone receives them.
+    """
+    # the crop: pixels of at least half weight, else any, else the whole image
+    box = mask_box(mask, 127) or mask_box(mask, 0) or (0, mask.shape[0], 0, mask.shape[1])
+    top, bottom, left, right = box
+    crop = _unit(resize_square(rgb[top:bottom, left:right], size))
+    crop_mask = _unit(resize_square(mask[top:bottom, left:right], size))[..., None]
+    whole = _unit(resize_square(rgb, size))
+    whole_mask = _unit(resize_square(mask, size))[..., None]
+    foreground = crop * crop_mask  # (S, S, 3)
+    background = whole * (1.0 - whole_mask)
+
+    def nchw(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(a.transpose(2, 0, 1)[None])  # (1, 3, S, S)
+
+    return nchw(foreground), nchw(background)
