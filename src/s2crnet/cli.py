@@ -30,8 +30,7 @@ def _fail(message: str) -> None:
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from .api import NoDefaultModelError
-    from .images import InputError
-    from .weights import WeightsError
+    from .errors import InputError, WeightsError
 
     return (UserError, InputError, WeightsError, NoDefaultModelError, FileNotFoundError)
 
@@ -58,7 +57,29 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 # --------------------------------------------------------------------------- helpers
-def _load_model(weights: Path | None, device: str):
+def _load_model(
+    weights: Path | None, device: str, backend: str = "torch", onnx_file: Path | None = None
+):
+    """The model for a command: PyTorch weights, an ONNX file, or the default."""
+    if backend == "onnxruntime" or onnx_file is not None:
+        if backend == "torch":
+            raise UserError("--onnx runs on --backend onnxruntime, not torch")
+        if onnx_file is None:
+            raise UserError("--backend onnxruntime needs --onnx MODEL.onnx (s2crnet export-onnx)")
+        if weights is not None:
+            raise UserError("give --weights (PyTorch) or --onnx (ONNX Runtime), not both")
+        from .runtime import OnnxModel
+
+        providers = None
+        if device == "cuda":
+            import onnxruntime
+
+            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+                raise UserError(
+                    "--device cuda: this onnxruntime has no CUDA provider (install onnxruntime-gpu)"
+                )
+            providers = ["CUDAExecutionProvider"]
+        return OnnxModel(onnx_file, providers=providers)
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():
@@ -174,6 +195,17 @@ def cli() -> None:
 )
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option(
+    "--backend",
+    type=click.Choice(["torch", "onnxruntime"]),
+    help="torch (default), or onnxruntime: an exported model (--onnx), no PyTorch needed.",
+)
+@click.option(
+    "--onnx",
+    "onnx_file",
+    type=click.Path(path_type=Path),
+    help="The exported model (s2crnet export-onnx) for --backend onnxruntime.",
+)
+@click.option(
     "--quality",
     type=click.IntRange(1, 100),
     default=95,
@@ -188,6 +220,8 @@ def harmonize(
     weights: Path | None,
     label: str | None,
     device: str,
+    backend: str | None,
+    onnx_file: Path | None,
     quality: int,
 ) -> None:
     """Harmonize the object marked by MASK in COMPOSITE and write OUTPUT.
@@ -202,13 +236,13 @@ def harmonize(
     if not mask.exists():
         raise UserError(f"{mask}: no such file or folder")
     if composite.is_dir():
-        model = _load_model(weights, device)
+        model = _load_model(weights, device, backend, onnx_file)
         _harmonize_folder(composite, mask, output, model, label, quality)
         return
     if mask.is_dir():
         raise UserError(f"{mask}: is a folder, but COMPOSITE is a file")
     _check_output(output, (composite, mask))
-    model = _load_model(weights, device)
+    model = _load_model(weights, device, backend, onnx_file)
     _harmonize_one(composite, mask, output, model, label, quality)
     click.echo(f"wrote {output}", err=True)
 
@@ -360,6 +394,57 @@ def evaluate(
     if json_file is not None:
         write_json(results, json_file)
         click.echo(f"wrote {json_file}", err=True)
+
+
+# --------------------------------------------------------------------------- export
+@cli.command("export-onnx")
+@click.option(
+    "--weights",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Weights to export (our .safetensors or the released .pth).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The .onnx file to write.",
+)
+@click.option(
+    "--check-image",
+    nargs=2,
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="COMPOSITE MASK",
+    help="Real inputs for the check (default: scikit-image's sample photos).",
+)
+@_reports_errors
+def export_onnx(weights: Path, output: Path, check_image: tuple[tuple[Path, Path], ...]) -> None:
+    """Export the curve predictor to ONNX, run the ONNX checker, and verify ONNX Runtime
+    against PyTorch on random and real inputs (curve parameters within 1e-4)."""
+    from .export.onnx import export_onnx as run_export
+    from .export.onnx import sample_inputs, verify_onnx
+
+    if output.suffix.lower() != ".onnx":
+        raise UserError(f"{output}: the output must be a .onnx file")
+    if not output.parent.is_dir():
+        raise UserError(f"{output}: output folder {output.parent} does not exist")
+    if _same_file(output, weights):
+        raise UserError(f"{output}: output would overwrite the input {weights}")
+    model = _load_model(weights, "cpu")
+    inputs = sample_inputs(model.config.thumbnail, [tuple(map(str, p)) for p in check_image])
+    run_export(model, output)
+    try:
+        worst = verify_onnx(model, output, inputs)
+    except AssertionError as exc:
+        output.unlink(missing_ok=True)
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"wrote {output}: ONNX checker passed; ONNX Runtime matches PyTorch within "
+        f"{worst:.1e} on {2 + len(inputs)} input batches",
+        err=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

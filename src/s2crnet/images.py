@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .atomic import atomic_path
+from .errors import InputError
 
 __all__ = [
     "InputError",
@@ -44,10 +45,6 @@ WRITABLE = {
     ".bmp": (False, False),
 }
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
-
-
-class InputError(ValueError):
-    """A user mistake with an input or output: the message names the file and the problem."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from .atomic import atomic_path
 from .config import BACKBONES, S2CRNetConfig
+from .errors import WeightsError
 from .model import S2CRNet
 
 __all__ = [
@@ -37,10 +38,6 @@ __all__ = [
 
 FORMAT_NAME = "s2crnet"
 FORMAT_VERSION = "1"
-
-
-class WeightsError(ValueError):
-    """A weights file that cannot be used: wrong format, keys or shapes."""
 
 
 # --------------------------------------------------------------------------- helpers

@@ -1,0 +1,1 @@
+"""Exports of S2CRNet to other runtimes (ONNX)."""

@@ -1,0 +1,142 @@
+"""Export the curve predictor to ONNX and check it against PyTorch.
+
+The graph takes the masked thumbnails exactly as the backbone receives them
+(:func:`s2crnet.thumbnails.thumbnails`):
+
+* ``foreground``, ``background``: float32 ``(B, 3, S, S)`` in [0, 1];
+* ``label``: int64 ``(B,)`` (semantic models only);
+
+and returns ``curves``: float32 ``(B, stages, 3, L)``, the values ``predict_curves``
+returns. The batch axis is dynamic. The model configuration is stored in the file's
+metadata, so :class:`s2crnet.runtime.OnnxModel` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..atomic import atomic_path
+from ..model import S2CRNet
+from ..runtime import CONFIG_KEY, OnnxModel
+
+__all__ = ["export_onnx", "sample_inputs", "verify_onnx"]
+
+OPSET = 18
+
+
+class _Graph(nn.Module):
+    """The exported function: thumbnails (and label) -> curves."""
+
+    def __init__(self, model: S2CRNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, foreground: Tensor, background: Tensor, label: Tensor | None = None):
+        return self.model(foreground, background, label)
+
+
+def export_onnx(model: S2CRNet, path: str | Path, opset: int = OPSET) -> Path:
+    """Write ``model`` as ONNX (checked by the ONNX checker), atomically."""
+    import onnx
+
+    model = model.eval().cpu()
+    size = model.config.thumbnail
+    g = torch.Generator().manual_seed(0)
+    args: tuple[Tensor, ...] = (
+        torch.rand(2, 3, size, size, generator=g),
+        torch.rand(2, 3, size, size, generator=g),
+    )
+    names = ["foreground", "background"]
+    if model.config.semantic:
+        args += (torch.tensor([0, 4]),)
+        names.append("label")
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    path = Path(path)
+    with atomic_path(path) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
+        program = torch.onnx.export(
+            _Graph(model).eval(),
+            args,
+            input_names=names,
+            output_names=["curves"],
+            dynamic_shapes={name: {0: batch} for name in names},
+            opset_version=opset,
+            dynamo=True,
+            verbose=False,
+        )
+        program.save(str(tmp))
+        proto = onnx.load(str(tmp))
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = CONFIG_KEY, model.config.to_json()
+        proto.producer_name = "s2crnet"
+        onnx.checker.check_model(proto, full_check=True)
+        onnx.save(proto, str(tmp))
+    return path
+
+
+def sample_inputs(size: int, pairs: list[tuple[str, str]] | None = None):
+    """Real thumbnails for :func:`verify_onnx`: from ``(composite, mask)`` files, or from
+    the public-domain photos shipped with scikit-image, with an elliptical object mask."""
+    from ..api import load_inputs
+    from ..thumbnails import thumbnails
+
+    samples = []
+    if pairs:
+        for composite, mask in pairs:
+            picture, values = load_inputs(composite, mask)
+            samples.append((*thumbnails(picture.rgb, values, size), 4))
+        return samples
+    import skimage.data
+
+    for index, name in enumerate(("astronaut", "coffee", "rocket")):
+        rgb = getattr(skimage.data, name)()
+        h, w = rgb.shape[:2]
+        yy, xx = np.mgrid[0:h, 0:w]
+        inside = ((yy - h * 0.55) / (h * 0.3)) ** 2 + ((xx - w * 0.5) / (w * 0.25)) ** 2 < 1
+        samples.append((*thumbnails(rgb, inside.astype(np.uint8) * 255, size), index))
+    return samples
+
+
+def verify_onnx(
+    model: S2CRNet,
+    path: str | Path,
+    inputs: list[tuple[np.ndarray, np.ndarray, int]] | None = None,
+    tolerance: float = 1e-4,
+) -> float:
+    """Largest absolute difference of the curve parameters, ONNX Runtime vs PyTorch, on
+    random thumbnails (batches of 1 and 3) and on ``inputs`` (real thumbnails, labels).
+
+    Raises:
+        AssertionError: the difference exceeds ``tolerance``.
+    """
+    runtime = OnnxModel(path)
+    size = model.config.thumbnail
+    rng = np.random.default_rng(0)
+    cases = [
+        (
+            rng.random((b, 3, size, size), np.float32),
+            rng.random((b, 3, size, size), np.float32),
+            rng.integers(0, 5, b),
+        )
+        for b in (1, 3)
+    ]
+    cases += [(fg, bg, np.array([label])) for fg, bg, label in inputs or []]
+    worst = 0.0
+    model = model.eval().cpu()
+    for fg, bg, labels in cases:
+        feeds = {"foreground": fg, "background": bg}
+        if model.config.semantic:
+            feeds["label"] = labels.astype(np.int64)
+        got = runtime.session.run(["curves"], feeds)[0]
+        with torch.inference_mode():
+            label = torch.from_numpy(labels.astype(np.int64)) if model.config.semantic else None
+            expected = model(torch.from_numpy(fg), torch.from_numpy(bg), label).numpy()
+        worst = max(worst, float(np.abs(got - expected).max()))
+    if worst > tolerance:
+        raise AssertionError(f"{path}: ONNX Runtime differs from PyTorch by {worst:.2e}")
+    return worst
