@@ -1,9 +1,10 @@
 """Curve prediction on ONNX Runtime: harmonize with numpy, OpenCV, Pillow and onnxruntime
-alone (no PyTorch anywhere on this path).
+alone (no PyTorch anywhere on this path)::
 
->>> from s2crnet import harmonize                           # doctest: +SKIP
->>> from s2crnet.runtime import OnnxModel
->>> harmonize("c.jpg", "m.png", model=OnnxModel("model.onnx")).image
+    from s2crnet import harmonize
+    from s2crnet.runtime import OnnxModel
+
+    harmonize("c.jpg", "m.png", model=OnnxModel("model.onnx")).image
 
 Make the ``.onnx`` file with ``s2crnet export-onnx`` (see :mod:`s2crnet.export.onnx`).
 """
