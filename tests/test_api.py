@@ -191,3 +191,15 @@ def test_16_bit_png_file_keeps_16_bits(tmp_path, model):
     out = harmonize(tmp_path / "c.png", make_mask(), model=model).image
     assert out.dtype == np.uint16
     np.testing.assert_array_equal(out[make_mask() == 0], rgb16[make_mask() == 0])
+
+
+def test_soft_masks_agree_across_dtypes(monotone_model):
+    comp, mask = make_composite(), make_mask()
+    soft = mask.copy()
+    soft[mask > 0] = np.linspace(1, 254, int((mask > 0).sum())).astype(np.uint8)
+    r8 = harmonize(comp, soft, model=monotone_model).image.astype(float)
+    r16 = harmonize(comp.astype(np.uint16) * 257, soft, model=monotone_model).image
+    r32 = harmonize(comp.astype(np.float32) / 255, soft, model=monotone_model).image
+    assert np.abs(r16 / 257 - r8).max() <= 1.0
+    assert np.abs(r32 * 255 - r8).max() <= 1.0
+    np.testing.assert_array_equal(r16[mask == 0], comp[mask == 0].astype(np.uint16) * 257)

