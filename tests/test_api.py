@@ -203,3 +203,41 @@ def test_soft_masks_agree_across_dtypes(monotone_model):
     assert np.abs(r16 / 257 - r8).max() <= 1.0
     assert np.abs(r32 * 255 - r8).max() <= 1.0
     np.testing.assert_array_equal(r16[mask == 0], comp[mask == 0].astype(np.uint16) * 257)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_render_memory_stays_within_one_extra_image(dtype):
+    """Deterministic (not timed): numpy and OpenCV outputs are traced by tracemalloc."""
+    import tracemalloc
+
+    from s2crnet.lut import Curves
+    from s2crnet.render import apply_curves
+
+    h, w = 2000, 3000
+    rgb = np.zeros((h, w, 3), dtype)
+    mask = np.zeros((h, w), np.uint8)
+    mask[100:1900, 200:2900] = 255
+    mask[700:800, 200:2900] = 128  # a soft band too
+    curves = Curves(np.random.default_rng(0).random((2, 3, 64)) + 0.1)
+    tracemalloc.start()
+    out = apply_curves(rgb, mask, curves)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert out.dtype == rgb.dtype
+    assert peak < 1.4 * rgb.nbytes  # the output plus small temporaries, no float copy
+
+
+def test_harmonize_memory_stays_within_one_extra_image(model):
+    import tracemalloc
+
+    h, w = 2000, 3000
+    rgb = np.full((h, w, 3), 90, np.uint8)
+    mask = np.zeros((h, w), np.uint8)
+    mask[300:1700, 500:2500] = 255
+    harmonize(rgb[280:344, 480:544], mask[280:344, 480:544], model=model)  # warm-up
+    tracemalloc.start()
+    out = harmonize(rgb, mask, model=model).image
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert out.shape == rgb.shape
+    assert peak < 1.5 * rgb.nbytes  # thumbnails, LUT and blend add little beyond the output

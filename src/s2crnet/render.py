@@ -21,8 +21,14 @@ from .thumbnails import mask_box
 
 __all__ = ["apply_curves"]
 
-#: Rows per band for the soft-mask blend and the float render.
-BAND_ROWS = 256
+#: Bytes of temporaries a band of rows may take (soft-mask blend, uint16 and float render).
+BAND_BYTES = 2 << 20
+
+
+def _bands(height: int, width: int, bytes_per_pixel: int):
+    """Row slices whose temporaries stay within :data:`BAND_BYTES`."""
+    rows = max(1, BAND_BYTES // max(1, width * bytes_per_pixel))
+    return (slice(y, min(y + rows, height)) for y in range(0, height, rows))
 
 
 def _render_into(dst: np.ndarray, src: np.ndarray, curves: Curves) -> None:
@@ -31,29 +37,35 @@ def _render_into(dst: np.ndarray, src: np.ndarray, curves: Curves) -> None:
         cv2.LUT(src, curves.lut(256).reshape(256, 1, 3), dst=dst)
     elif src.dtype == np.uint16:
         lut = curves.lut(65536)
-        for y in range(0, src.shape[0], BAND_ROWS):
-            band = slice(y, y + BAND_ROWS)
+        for band in _bands(*src.shape[:2], bytes_per_pixel=8):  # one intp index a channel
             for c in range(3):
                 dst[band, :, c] = lut[src[band, :, c], c]
     else:
-        for y in range(0, src.shape[0], BAND_ROWS):
-            band = slice(y, y + BAND_ROWS)
+        for band in _bands(*src.shape[:2], bytes_per_pixel=3 * 8 * 3):  # float64 work
             dst[band] = curves.apply(src[band])
 
 
 def _blend_soft(dst: np.ndarray, original: np.ndarray, alpha: np.ndarray) -> None:
     """``dst = original (1 - a) + dst a`` with ``a = alpha / 255``, in bands, in place;
     exact at 0 and 255."""
-    for y in range(0, dst.shape[0], BAND_ROWS):
-        band = slice(y, y + BAND_ROWS)
-        a = alpha[band, :, None]
-        if dst.dtype == np.float32:
-            weight = a.astype(np.float32) / 255.0
-            dst[band] = original[band] + (dst[band] - original[band]) * weight
-            continue
-        wide = np.uint16 if dst.dtype == np.uint8 else np.uint32
-        a = a.astype(wide)
-        mixed = original[band].astype(wide) * (255 - a) + dst[band].astype(wide) * a + 127
+    if dst.dtype == np.float32:
+        for band in _bands(*dst.shape[:2], bytes_per_pixel=4 * 3 * 2 + 4):
+            weight = alpha[band, :, None].astype(np.float32) / 255.0
+            mixed = dst[band] - original[band]
+            mixed *= weight
+            mixed += original[band]
+            dst[band] = mixed
+        return
+    wide = np.uint16 if dst.dtype == np.uint8 else np.uint32
+    size = np.dtype(wide).itemsize
+    for band in _bands(*dst.shape[:2], bytes_per_pixel=size * 3 * 2 + size * 2):
+        a = alpha[band, :, None].astype(wide)
+        mixed = original[band].astype(wide)
+        mixed *= 255 - a
+        rendered = dst[band].astype(wide)
+        rendered *= a
+        mixed += rendered
+        mixed += 127
         mixed //= 255
         dst[band] = mixed
 
