@@ -141,7 +141,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--naive-max-pixels", type=int, default=2048 * 2048)
+    parser.add_argument("--naive-max-pixels", type=int, default=4096 * 4096)
     args = parser.parse_args()
 
     torch.manual_seed(0)
