@@ -32,16 +32,19 @@ from .images import (
 from .labels import label_index
 from .lut import Curves
 from .render import apply_curves
-from .thumbnails import thumbnails
+from .thumbnails import background_thumbnail, foreground_thumbnail, thumbnails
 
 __all__ = [
     "CurvePredictor",
     "HarmonizeResult",
     "NoDefaultModelError",
+    "ObjectResult",
     "default_model",
     "harmonize",
     "harmonize_picture",
     "load_inputs",
+    "load_masks",
+    "masks_from_label_map",
     "predict_curves",
     "resolve_model",
 ]
@@ -83,6 +86,16 @@ def resolve_model(model: Any, device: str | None = None) -> CurvePredictor:
 
 
 @dataclass(frozen=True)
+class ObjectResult:
+    """One harmonized object: its curves (``curves.params``: ``(stages, 3, L)``), the
+    class index a semantic model used (None for other models), and its mask's name."""
+
+    curves: Curves
+    label: int | None
+    mask: str = "mask"
+
+
+@dataclass(frozen=True)
 class HarmonizeResult:
     """What :func:`harmonize` returns.
 
@@ -91,13 +104,21 @@ class HarmonizeResult:
             dtype and shape, a PIL image of the input's mode (CMYK and other modes come
             back as RGB), or, for a file path, the decoded array (upright, RGB or grey,
             alpha last).
-        curves: the curves applied, ``curves.params`` of shape ``(stages, 3, L)``.
-        label: the class index a semantic model used (None for other models).
+        objects: one :class:`ObjectResult` per mask, in order.
     """
 
     image: Any
-    curves: Curves
-    label: int | None
+    objects: tuple[ObjectResult, ...]
+
+    @property
+    def curves(self) -> Curves:
+        """The curves of the (first) object."""
+        return self.objects[0].curves
+
+    @property
+    def label(self) -> int | None:
+        """The class index of the (first) object."""
+        return self.objects[0].label
 
 
 # --------------------------------------------------------------------------- inputs
@@ -127,21 +148,13 @@ def _size(shape: tuple[int, ...]) -> str:
     return f"{shape[1]}x{shape[0]}"
 
 
-def load_inputs(composite: Any, mask: Any) -> tuple[Picture, np.ndarray]:
-    """Decode a composite and its mask and check that they belong together.
+def _name(source: Any, default: str) -> str:
+    return str(source) if isinstance(source, str | os.PathLike) else default
 
-    A mask stored without the composite's EXIF rotation follows the composite's.
 
-    Returns:
-        the picture and its ``(H, W)`` uint8 mask.
-
-    Raises:
-        InputError: unreadable inputs, or a mask whose size differs from the composite's.
-    """
-    picture = _as_picture(composite)
-    raw = _as_raw_mask(mask)
-    comp_name = str(composite) if isinstance(composite, str | os.PathLike) else "composite"
-    mask_name = str(mask) if isinstance(mask, str | os.PathLike) else "mask"
+def _align(raw: RawMask, picture: Picture, mask_name: str, comp_name: str) -> np.ndarray:
+    """The mask in the composite's orientation: a mask stored without the composite's
+    EXIF rotation follows it."""
     values = raw.oriented()
     if values.shape != picture.shape and picture.orientation != 1:
         candidate = raw.oriented(picture.orientation)
@@ -152,7 +165,53 @@ def load_inputs(composite: Any, mask: Any) -> tuple[Picture, np.ndarray]:
             f"{mask_name}: mask is {_size(values.shape)} but the composite {comp_name} is "
             f"{_size(picture.shape)}"
         )
+    return values
+
+
+def load_inputs(composite: Any, mask: Any) -> tuple[Picture, np.ndarray]:
+    """Decode a composite and its mask and check that they belong together.
+
+    Returns:
+        the picture and its ``(H, W)`` uint8 mask.
+
+    Raises:
+        InputError: unreadable inputs, or a mask whose size differs from the composite's.
+    """
+    picture = _as_picture(composite)
+    values = _align(_as_raw_mask(mask), picture, _name(mask, "mask"), _name(composite, "composite"))
     return picture, values
+
+
+def load_masks(picture: Picture, masks: list[Any], composite_name: str = "composite"):
+    """Decode several masks for one picture: ``(H, W)`` uint8 arrays and their names."""
+    names = [_name(m, f"mask {i + 1}") for i, m in enumerate(masks)]
+    return [
+        _align(_as_raw_mask(m), picture, n, composite_name)
+        for m, n in zip(masks, names, strict=True)
+    ], names
+
+
+def masks_from_label_map(label_map: Any) -> tuple[list[np.ndarray], list[str]]:
+    """One mask per object of a label map (0 = background, 1, 2, ... = objects; a grey
+    PNG or an integer array), in increasing order of the labels."""
+    name = _name(label_map, "label map")
+    if isinstance(label_map, str | os.PathLike):
+        from .images import _open, _pil_to_array
+
+        values = _pil_to_array(_open(Path(label_map), "label map"))
+    elif hasattr(label_map, "mode"):
+        from .images import _pil_to_array
+
+        values = _pil_to_array(label_map)
+    else:
+        values = np.asarray(label_map)
+    if values.ndim != 2 or values.dtype.kind not in "iub":
+        raise InputError(f"{name}: a label map must be a single-channel integer image")
+    ids = [int(v) for v in np.unique(values) if v != 0]
+    if not ids:
+        raise InputError(f"{name}: the label map holds no object (every pixel is 0)")
+    masks = [np.where(values == v, 255, 0).astype(np.uint8) for v in ids]
+    return masks, [f"{name} (object {v})" for v in ids]
 
 
 # --------------------------------------------------------------------------- core
@@ -174,29 +233,83 @@ def predict_curves(
     return Curves(model.curves_from_thumbnails(foreground, background, label))
 
 
+def _check_overlaps(masks: list[np.ndarray], names: list[str]) -> None:
+    for a in range(len(masks)):
+        for b in range(a + 1, len(masks)):
+            both = int(np.count_nonzero((masks[a] > 0) & (masks[b] > 0)))
+            if both:
+                raise InputError(
+                    f"{names[a]} and {names[b]} overlap in {both} pixels; "
+                    "each pixel may belong to one object only"
+                )
+
+
+def _labels(labels: Any, count: int, semantic: bool) -> list[int | None]:
+    many = isinstance(labels, list | tuple)
+    if not semantic:
+        if labels is not None and (not many or any(x is not None for x in labels)):
+            warnings.warn("the model is not semantic: the label is ignored", stacklevel=4)
+        return [None] * count
+    if not many:
+        return [label_index(labels)] * count
+    if len(labels) == 1:
+        return [label_index(labels[0])] * count
+    if len(labels) != count:
+        raise InputError(f"{len(labels)} labels for {count} objects; give one, or one each")
+    return [label_index(x) for x in labels]
+
+
 def harmonize_picture(
     picture: Picture,
-    mask: np.ndarray,
+    masks: np.ndarray | list[np.ndarray],
     model: CurvePredictor,
-    label: Any = None,
-    name: str = "mask",
-) -> tuple[Picture, Curves, int | None]:
-    """Harmonize a decoded picture; see :func:`harmonize`."""
-    index = None
-    if model.config.semantic:
-        index = label_index(label)
-    elif label is not None:
-        warnings.warn("the model is not semantic: the label is ignored", stacklevel=3)
-    if not mask.any():
-        warnings.warn(f"{name}: the mask is empty; the image is returned unchanged", stacklevel=3)
-        identity = Curves.identity(model.config.stages, model.config.pieces)
-        return replace(picture, rgb=picture.rgb.copy()), identity, index
-    if mask.min() == 255:
+    labels: Any = None,
+    names: list[str] | None = None,
+    strength: float = 1.0,
+    reference: tuple[np.ndarray, np.ndarray | None] | None = None,
+) -> tuple[Picture, list[ObjectResult]]:
+    """Harmonize the objects of a decoded picture; see :func:`harmonize`.
+
+    Args:
+        picture: the composite.
+        masks: one ``(H, W)`` uint8 mask or a list of non-overlapping ones.
+        model: the curve predictor.
+        labels: one label for all objects, or one per object.
+        names: the masks' names for messages.
+        strength: curve strength (see :class:`Curves`).
+        reference: ``(rgb, mask or None)`` of another photo whose background (outside its
+            mask, or all of it) guides the colours instead of the composite's.
+    """
+    masks = [masks] if isinstance(masks, np.ndarray) else list(masks)
+    names = names or [f"mask {i + 1}" if len(masks) > 1 else "mask" for i in range(len(masks))]
+    _check_overlaps(masks, names)
+    indices = _labels(labels, len(masks), model.config.semantic)
+    union = masks[0] if len(masks) == 1 else np.maximum.reduce(masks)
+    if reference is None and union.any() and union.min() == 255:
         raise InputError(
-            f"{name}: the mask covers the whole image; there is no background to harmonize against"
+            f"{names[0] if len(masks) == 1 else 'the masks'}: the mask covers the "
+            "whole image; there is no background to harmonize against"
         )
-    curves = predict_curves(model, picture.rgb, mask, index)
-    return replace(picture, rgb=apply_curves(picture.rgb, mask, curves)), curves, index
+    size = model.config.thumbnail
+    if reference is not None:
+        background = background_thumbnail(reference[0], reference[1], size)
+    else:
+        background = background_thumbnail(picture.rgb, union, size)
+    rgb, results = picture.rgb, []
+    for values, name, index in zip(masks, names, indices, strict=True):
+        if not values.any():
+            warnings.warn(f"{name}: the mask is empty; its object is left unchanged", stacklevel=3)
+            identity = Curves.identity(model.config.stages, model.config.pieces)
+            results.append(ObjectResult(identity.with_strength(strength), index, name))
+            continue
+        foreground = foreground_thumbnail(picture.rgb, values, size)
+        params = model.curves_from_thumbnails(foreground, background, index)
+        curves = Curves(params, strength)
+        rgb = apply_curves(rgb, values, curves)
+        results.append(ObjectResult(curves, index, name))
+    if rgb is picture.rgb:
+        rgb = rgb.copy()
+    return replace(picture, rgb=rgb), results
 
 
 def _like_input(original: Any, picture: Picture) -> Any:
@@ -215,12 +328,17 @@ def _like_input(original: Any, picture: Picture) -> Any:
 
 def harmonize(
     composite: PathLike | np.ndarray | Any,
-    mask: PathLike | np.ndarray | Any,
+    mask: PathLike | np.ndarray | Any | list[Any] | None = None,
     model: CurvePredictor | PathLike | None = None,
-    label: str | int | None = None,
+    label: str | int | list[str | int | None] | None = None,
     device: str | None = None,
+    *,
+    strength: float = 1.0,
+    label_map: PathLike | np.ndarray | Any | None = None,
+    reference: PathLike | np.ndarray | Any | None = None,
+    reference_mask: PathLike | np.ndarray | Any | None = None,
 ) -> HarmonizeResult:
-    """Recolour the masked object of ``composite`` so that it matches its background.
+    """Recolour the masked object(s) of ``composite`` so that they match the background.
 
     Args:
         composite: a file path, a numpy array (``(H, W)``, ``(H, W, 3)`` or ``(H, W, 4)``;
@@ -229,20 +347,56 @@ def harmonize(
         mask: same size as the composite: a file (grey, RGB or RGBA), a PIL image or an
             array (bool; uint8 0/255; float in [0, 1]). 1 / 255 marks the object; with a
             binary mask every pixel outside it is returned bit for bit, soft masks blend.
+            A list of masks harmonizes several objects, each with its own curves, against
+            the region outside all of them (masks must not overlap).
         model: an :class:`S2CRNet`, an :class:`s2crnet.runtime.OnnxModel`, a weights path
             (``.onnx`` files run on ONNX Runtime), or None for the shipped default.
-        label: the object's class for semantic models (name or index; None = ``other``).
+        label: the object's class for semantic models (name or index; None = ``other``);
+            a list gives one per object.
         device: where to run the network (default: where the model is, or CPU).
+        strength: 0 changes nothing, 1 is the model's curve, between interpolates the
+            curve, above 1 exaggerates it (see :class:`Curves`).
+        label_map: instead of ``mask``: an integer image, 0 = background, 1..N = objects.
+        reference: another photo whose background guides the colours (Fig. 9 of the
+            paper): everything outside ``reference_mask``, or all of it.
+        reference_mask: the object mask of ``reference`` (optional).
 
     Returns:
         a :class:`HarmonizeResult`.
 
     Raises:
-        InputError: unreadable input, size mismatch, a mask with no background.
+        InputError: unreadable input, size mismatch, overlapping masks, no background.
         NoDefaultModelError: ``model`` is None and no default model ships.
     """
+    if (mask is None) == (label_map is None):
+        raise InputError("give a mask (or a list of masks) or a label_map, not both or neither")
     model = resolve_model(model, device)
-    picture, values = load_inputs(composite, mask)
-    mask_name = str(mask) if isinstance(mask, str | os.PathLike) else "mask"
-    result, curves, index = harmonize_picture(picture, values, model, label, mask_name)
-    return HarmonizeResult(image=_like_input(composite, result), curves=curves, label=index)
+    picture = _as_picture(composite)
+    if label_map is not None:
+        masks, names = masks_from_label_map(label_map)
+        for values, name in zip(masks, names, strict=True):
+            if values.shape != picture.shape:
+                raise InputError(
+                    f"{name}: label map is {_size(values.shape)} but the "
+                    f"composite is {_size(picture.shape)}"
+                )
+    else:
+        masks, names = load_masks(
+            picture,
+            mask if isinstance(mask, list | tuple) else [mask],
+            _name(composite, "composite"),
+        )
+    ref = None
+    if reference is not None:
+        ref_picture = _as_picture(reference)
+        ref_mask = None
+        if reference_mask is not None:
+            ref_mask = _align(
+                _as_raw_mask(reference_mask),
+                ref_picture,
+                _name(reference_mask, "reference mask"),
+                _name(reference, "reference"),
+            )
+        ref = (ref_picture.rgb, ref_mask)
+    result, objects = harmonize_picture(picture, masks, model, label, names, strength, ref)
+    return HarmonizeResult(image=_like_input(composite, result), objects=tuple(objects))

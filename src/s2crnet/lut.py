@@ -75,28 +75,76 @@ def curve_lut(params: np.ndarray, levels: int = 256) -> np.ndarray:
     params = np.asarray(params)
     if params.ndim != 3:
         raise ValueError(f"curve_lut expects params (stages, C, L), got {params.shape}")
+    return _bake(lambda ramp: evaluate_curves(ramp, params), params.shape[1], levels)
+
+
+def _bake(curve, channels: int, levels: int) -> np.ndarray:
+    """Sample ``curve`` (``(levels, C)`` values -> same) at every level; round and clamp."""
     if not 2 <= levels <= 65536:
         raise ValueError(f"levels must be in [2, 65536], got {levels}")
-    ramp = np.linspace(0.0, 1.0, levels)[:, None].repeat(params.shape[1], axis=1)  # (levels, C)
-    y = np.round(np.clip(evaluate_curves(ramp, params), 0.0, 1.0) * (levels - 1))
+    ramp = np.linspace(0.0, 1.0, levels)[:, None].repeat(channels, axis=1)  # (levels, C)
+    y = np.round(np.clip(curve(ramp), 0.0, 1.0) * (levels - 1))
     return np.ascontiguousarray(y.astype(np.uint8 if levels <= 256 else np.uint16))
+
+
+#: Samples of the composed curve used when it must be rebuilt (strength above 1).
+DENSE = 4096
+
+
+def _strengthen(grid: np.ndarray, y: np.ndarray, strength: float) -> np.ndarray:
+    """Exaggerate a curve sampled at ``grid`` (``y``: ``(K, C)``): slopes to the power
+    ``strength``, renormalised to end at ``y[-1]``. Monotone curves stay monotone; a curve
+    with falling parts is extrapolated linearly instead."""
+    slopes = np.diff(y, axis=0)  # (K - 1, C)
+    if (slopes < 0).any():
+        return grid[:, None] + strength * (y - grid[:, None])
+    powered = slopes**strength
+    total = powered.sum(axis=0, keepdims=True)
+    scale = np.where(total > 0, (y[-1:] - y[:1]) / np.where(total > 0, total, 1), 0)
+    return np.concatenate([y[:1], y[:1] + np.cumsum(powered, axis=0) * scale], axis=0)
 
 
 @dataclass(frozen=True)
 class Curves:
-    """The curves predicted for one image: ``params`` has shape ``(stages, 3, L)``.
+    """The colour curves applied to an object: R, G, B, each mapping [0, 1] to [0, 1].
 
-    ``params`` are the values that enter Eq. 1 (after the model's activation), in R, G, B
-    order; stage ``n`` is applied to the output of stage ``n - 1``.
+    Attributes:
+        params: ``(stages, 3, L)`` Eq. 1 weights as predicted (after the model's
+            activation); stage ``n`` is applied to stage ``n - 1``'s output. None for a
+            curve given by ``table`` alone (e.g. a hand-edited curve file).
+        strength: 0 leaves the image unchanged, 1 is the curve as given, values between
+            interpolate between the identity and the curve, values above 1 exaggerate it
+            (each slope raised to the power ``strength``, so a monotone curve stays
+            monotone).
+        table: ``(K, 3)`` samples of the composed curve at ``x = i / (K - 1)``, values in
+            [0, 1], used when ``params`` is None (linear in between).
     """
 
-    params: np.ndarray
+    params: np.ndarray | None
+    strength: float = 1.0
+    table: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        p = np.asarray(self.params, dtype=np.float32)
-        if p.ndim != 3 or p.shape[1] != 3:
-            raise ValueError(f"Curves.params must have shape (stages, 3, L), got {p.shape}")
-        object.__setattr__(self, "params", p)
+        if self.params is None and self.table is None:
+            raise ValueError("Curves needs params or a table")
+        if self.params is not None:
+            p = np.asarray(self.params, dtype=np.float32)
+            if p.ndim != 3 or p.shape[1] != 3 or p.shape[2] < 1 or p.shape[0] < 1:
+                raise ValueError(f"Curves.params must have shape (stages, 3, L), got {p.shape}")
+            if not np.isfinite(p).all():
+                raise ValueError("Curves.params must be finite")
+            object.__setattr__(self, "params", p)
+        if self.table is not None:
+            t = np.asarray(self.table, dtype=np.float64)
+            if t.ndim != 2 or t.shape[1] != 3 or t.shape[0] < 2 or not np.isfinite(t).all():
+                raise ValueError(
+                    f"Curves.table must be finite with shape (K >= 2, 3), got {t.shape}"
+                )
+            object.__setattr__(self, "table", t)
+        strength = float(self.strength)
+        if not np.isfinite(strength) or strength < 0:
+            raise ValueError(f"strength must be a finite number >= 0, got {self.strength}")
+        object.__setattr__(self, "strength", strength)
 
     @classmethod
     def identity(cls, stages: int = 1, pieces: int = 64) -> Curves:
@@ -105,16 +153,61 @@ class Curves:
 
     @property
     def stages(self) -> int:
-        return self.params.shape[0]
+        return 0 if self.params is None else self.params.shape[0]
 
     @property
     def pieces(self) -> int:
-        return self.params.shape[2]
+        return 0 if self.params is None else self.params.shape[2]
 
-    def lut(self, levels: int = 256) -> np.ndarray:
-        """The composed curve as a ``(levels, 3)`` lookup table (see :func:`curve_lut`)."""
-        return curve_lut(self.params, levels)
+    def with_strength(self, strength: float) -> Curves:
+        """The same curves at another strength."""
+        return Curves(self.params, strength, self.table)
+
+    def _base(self, values: np.ndarray) -> np.ndarray:
+        """The curve at strength 1."""
+        if self.params is not None:
+            return evaluate_curves(values, self.params)
+        grid = np.linspace(0.0, 1.0, self.table.shape[0])
+        return np.stack(
+            [np.interp(values[..., c], grid, self.table[:, c]) for c in range(3)], axis=-1
+        )
 
     def apply(self, values: np.ndarray) -> np.ndarray:
-        """Exact curves on ``(..., 3)`` float values (float64 result, unclamped)."""
-        return evaluate_curves(values, self.params)
+        """The curve (at its strength) on ``(..., 3)`` float values; float64, unclamped."""
+        if self.strength == 1.0:
+            return self._base(values)
+        if self.strength <= 1.0:
+            identity = np.clip(values, 0.0, 1.0)
+            return identity + self.strength * (self._base(values) - identity)
+        grid = np.linspace(0.0, 1.0, DENSE + 1)
+        dense = _strengthen(grid, self._base(grid[:, None].repeat(3, axis=1)), self.strength)
+        return np.stack([np.interp(values[..., c], grid, dense[:, c]) for c in range(3)], -1)
+
+    def lut(self, levels: int = 256) -> np.ndarray:
+        """The composed curve as a ``(levels, 3)`` lookup table (uint8 for up to 256
+        levels, else uint16): level ``v`` means ``v / (levels - 1)``."""
+        return _bake(self.apply, 3, levels)
+
+    def is_monotone(self, samples: int = DENSE) -> bool:
+        """Whether the composed curve never falls (checked on ``samples`` points)."""
+        ramp = np.linspace(0.0, 1.0, samples + 1)[:, None].repeat(3, axis=1)
+        return bool((np.diff(self.apply(ramp), axis=0) >= -1e-9).all())
+
+    # ---- files (see s2crnet.curvefile)
+    def to_json(self, **info: object) -> str:
+        """The versioned curve-file JSON; ``info`` adds ``model``, ``composite``, ... ."""
+        from .curvefile import curves_to_json
+
+        return curves_to_json(self, **info)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "curves") -> Curves:
+        from .curvefile import curves_from_json
+
+        return curves_from_json(text, source)
+
+    def to_cube(self, size: int = 1024, title: str = "s2crnet") -> str:
+        """The composed curve as an Adobe/Resolve ``.cube`` 1D LUT."""
+        from .curvefile import curves_to_cube
+
+        return curves_to_cube(self, size, title)

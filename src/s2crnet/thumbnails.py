@@ -13,7 +13,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["mask_box", "resize_square", "thumbnails"]
+__all__ = [
+    "background_thumbnail",
+    "foreground_thumbnail",
+    "mask_box",
+    "resize_square",
+    "thumbnails",
+]
 
 
 def mask_box(mask: np.ndarray, threshold: int = 0) -> tuple[int, int, int, int] | None:
@@ -51,8 +57,35 @@ def _unit(array: np.ndarray) -> np.ndarray:
     return array.astype(np.float32) / np.float32(scale)
 
 
+def _nchw(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a.transpose(2, 0, 1)[None])  # (1, 3, S, S)
+
+
+def foreground_thumbnail(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> np.ndarray:
+    """The object: ``rgb`` cropped to the mask's box, resized, times the resized mask.
+
+    The box holds the pixels of at least half weight (else any, else the whole image).
+    Returns float32 ``(1, 3, size, size)`` in [0, 1].
+    """
+    box = mask_box(mask, 127) or mask_box(mask, 0) or (0, mask.shape[0], 0, mask.shape[1])
+    top, bottom, left, right = box
+    crop = _unit(resize_square(rgb[top:bottom, left:right], size))
+    crop_mask = _unit(resize_square(mask[top:bottom, left:right], size))[..., None]
+    return _nchw(crop * crop_mask)
+
+
+def background_thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int = 256) -> np.ndarray:
+    """Everything outside ``mask`` (all of ``rgb`` when None), resized, as float32
+    ``(1, 3, size, size)`` in [0, 1]. ``rgb`` may be another photo than the composite
+    (a reference background)."""
+    whole = _unit(resize_square(rgb, size))
+    if mask is not None:
+        whole = whole * (1.0 - _unit(resize_square(mask, size))[..., None])
+    return _nchw(whole)
+
+
 def thumbnails(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Masked foreground and background thumbnails.
+    """Masked foreground and background thumbnails of one composite.
 
     Args:
         rgb: ``(H, W, 3)`` uint8, uint16 or float32 in [0, 1].
@@ -63,17 +96,4 @@ def thumbnails(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> tuple[np.n
         ``(foreground, background)``, float32 ``(1, 3, size, size)`` in [0, 1], as the
         backbone receives them.
     """
-    # the crop: pixels of at least half weight, else any, else the whole image
-    box = mask_box(mask, 127) or mask_box(mask, 0) or (0, mask.shape[0], 0, mask.shape[1])
-    top, bottom, left, right = box
-    crop = _unit(resize_square(rgb[top:bottom, left:right], size))
-    crop_mask = _unit(resize_square(mask[top:bottom, left:right], size))[..., None]
-    whole = _unit(resize_square(rgb, size))
-    whole_mask = _unit(resize_square(mask, size))[..., None]
-    foreground = crop * crop_mask  # (S, S, 3)
-    background = whole * (1.0 - whole_mask)
-
-    def nchw(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(a.transpose(2, 0, 1)[None])  # (1, 3, S, S)
-
-    return nchw(foreground), nchw(background)
+    return foreground_thumbnail(rgb, mask, size), background_thumbnail(rgb, mask, size)

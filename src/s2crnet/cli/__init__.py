@@ -1,0 +1,23 @@
+"""The ``s2crnet`` command: a thin layer over the library.
+
+A user mistake prints one line (``s2crnet: error: FILE: problem``) and exits with 2;
+nothing is written then, outputs appear atomically, and inputs are never overwritten.
+Commands: ``harmonize``, ``apply-curves`` (harmonize.py), ``train``, ``evaluate``,
+``export-onnx``; heavy libraries are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from . import evaluate, export, harmonize, train  # noqa: F401  (register the commands)
+from .common import show_warning
+from .group import cli
+
+__all__ = ["cli", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    warnings.showwarning = show_warning
+    cli.main(args=argv, prog_name="s2crnet")

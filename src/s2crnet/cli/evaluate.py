@@ -1,0 +1,88 @@
+"""``s2crnet evaluate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import UserError, load_model_for, reports_errors
+from .group import cli
+
+
+@cli.command()
+@click.option(
+    "--data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="iHarmony4-layout root (subset folders with composite_images/ etc.).",
+)
+@click.option("--subsets", multiple=True, help="Subsets to use (repeat or comma-separate).")
+@click.option("--split", default="test", show_default=True, help="Which lists: test or train.")
+@click.option(
+    "--method",
+    type=click.Choice(["model", "identity", "reinhard"]),
+    default="model",
+    show_default=True,
+)
+@click.option("--weights", type=click.Path(path_type=Path), help="Weights for --method model.")
+@click.option("--protocol", type=click.Choice(["256", "full"]), default="256", show_default=True)
+@click.option("--labels", type=click.Path(path_type=Path), help="Semantic label list: NAME LABEL.")
+@click.option("--json", "json_file", type=click.Path(path_type=Path), help="Write results here.")
+@click.option("--save-images", type=click.Path(path_type=Path), help="Save results (PNG) here.")
+@click.option("--lpips", is_flag=True, help="Also compute LPIPS (AlexNet).")
+@click.option(
+    "--lpips-weights",
+    type=click.Path(path_type=Path),
+    help="torchvision-format AlexNet weights for LPIPS (default: torchvision's cache).",
+)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@reports_errors
+def evaluate(
+    data: Path,
+    subsets: tuple[str, ...],
+    split: str,
+    method: str,
+    weights: Path | None,
+    protocol: str,
+    labels: Path | None,
+    json_file: Path | None,
+    save_images: Path | None,
+    lpips: bool,
+    lpips_weights: Path | None,
+    device: str,
+) -> None:
+    """Measure a method on an iHarmony4-layout folder: MSE, fMSE, PSNR, fPSNR, SSIM (LPIPS)."""
+    from ..evaluation import evaluate as run_evaluation
+    from ..evaluation import format_table, write_json
+
+    model = None
+    if method == "model":
+        if weights is None:
+            raise UserError("--method model needs --weights PATH")
+        model = load_model_for(weights, device)
+    elif weights is not None:
+        raise UserError(f"--weights is only for --method model, not {method}")
+    if json_file is not None:
+        check_json = json_file.parent if str(json_file.parent) else Path(".")
+        if not check_json.is_dir():
+            raise UserError(f"{json_file}: output folder {check_json} does not exist")
+    metric = None
+    if lpips or lpips_weights:
+        from ..metrics import LPIPS
+
+        try:
+            metric = LPIPS(lpips_weights, device)
+        except Exception as exc:  # the lpips package or its backbone weights unavailable
+            raise UserError(f"LPIPS unavailable ({exc}); pass --lpips-weights PATH") from None
+    subset_list = [s for item in subsets for s in item.split(",") if s] or None
+    try:
+        results = run_evaluation(
+            data, method, model, protocol, subset_list, split, labels, metric, save_images
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(format_table(results))
+    if json_file is not None:
+        write_json(results, json_file)
+        click.echo(f"wrote {json_file}", err=True)

@@ -1,0 +1,337 @@
+"""``s2crnet harmonize`` (one composite, several objects, or folders) and ``apply-curves``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .common import (
+    UserError,
+    check_label,
+    check_output,
+    load_model_for,
+    reports_errors,
+    same_file,
+    user_errors,
+)
+from .group import cli
+
+#: The extra outputs of a single harmonization: option -> allowed extensions.
+EXTRA_OUTPUTS = {
+    "save_curves": (".json",),
+    "export_cube": (".cube",),
+    "plot_curves": (".png",),
+    "compare": (".png", ".jpg", ".jpeg"),
+}
+
+
+def _numbered(path: Path, index: int, count: int) -> Path:
+    """``curves.json`` for one object; ``curves-1.json``, ``curves-2.json`` ... for several."""
+    return path if count == 1 else path.with_name(f"{path.stem}-{index + 1}{path.suffix}")
+
+
+def _check_extra(name: str, path: Path, inputs: tuple[Path, ...]) -> None:
+    flag = "--" + name.replace("_", "-")
+    if path.suffix.lower() not in EXTRA_OUTPUTS[name]:
+        raise UserError(f"{path}: {flag} writes {' or '.join(EXTRA_OUTPUTS[name])} files")
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: output folder {path.parent} does not exist")
+    for other in inputs:
+        if same_file(path, other):
+            raise UserError(f"{path}: {flag} would overwrite the input {other}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    from ..atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def _harmonize_one(
+    composite: Path, masks: list[Path], output: Path, model: Any, options: dict[str, Any]
+) -> None:
+    """One composite: its objects, the output image and any extra outputs."""
+    from ..api import harmonize_picture as run
+    from ..api import load_masks, masks_from_label_map
+    from ..images import read_image, write_image
+
+    picture = read_image(composite)
+    if options.get("label_map") is not None:
+        values, names = masks_from_label_map(options["label_map"])
+        if values[0].shape != picture.shape:
+            raise UserError(
+                f"{options['label_map']}: the label map's size differs from "
+                f"the composite {composite}"
+            )
+    else:
+        values, names = load_masks(picture, masks, str(composite))
+    reference = None
+    if options.get("reference_image") is not None:
+        from ..api import _align
+        from ..images import read_mask
+
+        ref = read_image(options["reference_image"])
+        ref_mask = None
+        if options.get("reference_mask") is not None:
+            ref_mask = _align(
+                read_mask(options["reference_mask"]),
+                ref,
+                str(options["reference_mask"]),
+                str(options["reference_image"]),
+            )
+        reference = (ref.rgb, ref_mask)
+    labels = list(options["labels"]) or None
+    result, objects = run(picture, values, model, labels, names, options["strength"], reference)
+    write_image(output, result, quality=options["quality"])
+    _write_extras(composite, picture, result, values, objects, options)
+
+
+def _write_extras(composite, picture, result, masks, objects, options) -> None:
+    from ..labels import LABELS
+
+    count = len(objects)
+    model_name = str(options.get("model_name"))
+    for i, obj in enumerate(objects):
+        if options.get("save_curves") is not None:
+            label = None if obj.label is None else LABELS[obj.label]
+            text = obj.curves.to_json(
+                model=model_name, composite=str(composite), mask=obj.mask, label=label
+            )
+            _write_text(_numbered(options["save_curves"], i, count), text)
+        if options.get("export_cube") is not None:
+            cube = obj.curves.to_cube(options["cube_size"], title=f"s2crnet {obj.mask}")
+            _write_text(_numbered(options["export_cube"], i, count), cube)
+    if options.get("plot_curves") is not None:
+        from ..visual import plot_curves
+
+        plot_curves([(obj.mask, obj.curves) for obj in objects], options["plot_curves"])
+    if options.get("compare") is not None:
+        import numpy as np
+
+        from ..images import write_image
+        from ..visual import compare_image
+
+        union = np.maximum.reduce(masks) if len(masks) > 1 else masks[0]
+        write_image(options["compare"], compare_image(picture, result, union))
+
+
+def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, options) -> None:
+    from tqdm import tqdm
+
+    from ..batch import pair_images
+
+    if not masks.is_dir():
+        raise UserError(f"{masks}: COMPOSITE is a folder, so MASK must be a folder too")
+    for folder in (composites, masks):
+        if same_file(out_dir, folder):
+            raise UserError(f"{out_dir}: the output folder must differ from the input folders")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"{out_dir}: is a file; give an output folder for a folder of composites")
+    pairs = pair_images(composites, masks)
+    if not pairs:
+        raise UserError(f"{composites}: no images found")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    for composite, mask in tqdm(pairs, desc="harmonizing", unit="image", file=sys.stderr):
+        try:
+            if mask is None:
+                raise UserError(f"{composite}: no mask for it in {masks}")
+            output = out_dir / composite.name
+            check_output(output, (composite, mask))
+            _harmonize_one(composite, [mask], output, model, options)
+        except user_errors() as exc:
+            failures.append(str(exc))
+            tqdm.write(f"s2crnet: error: {exc}", file=sys.stderr)
+    done = len(pairs) - len(failures)
+    click.echo(f"harmonized {done} of {len(pairs)} images into {out_dir}", err=True)
+    if failures:
+        click.echo(f"{len(failures)} failed:", err=True)
+        for line in failures:
+            click.echo(f"  {line}", err=True)
+        sys.exit(2)
+
+
+def _existing(path: Path | None, what: str) -> None:
+    if path is not None and not path.exists():
+        raise UserError(f"{path}: no such {what}")
+
+
+@cli.command()
+@click.argument("composite", type=click.Path(path_type=Path))
+@click.argument("masks", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output file (or folder, when COMPOSITE is a folder).",
+)
+@click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    help="Model weights: our .safetensors or the authors' S2CRNet_pretrained.pth.",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    help="Object class for semantic models: person, animal, food, vehicle, other "
+    "(or 0-4); once for all objects or once per object. Default: other.",
+)
+@click.option(
+    "--label-map",
+    type=click.Path(path_type=Path),
+    help="Instead of MASKS: one image, 0 = background, 1, 2, ... = objects.",
+)
+@click.option(
+    "--strength",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="0 = unchanged, 1 = the model's curve, >1 exaggerates (curve, not pixels).",
+)
+@click.option(
+    "--reference-image",
+    type=click.Path(path_type=Path),
+    help="Take the background (the colours to match) from this photo instead.",
+)
+@click.option(
+    "--reference-mask",
+    type=click.Path(path_type=Path),
+    help="The object to leave out of --reference-image's background.",
+)
+@click.option(
+    "--save-curves",
+    type=click.Path(path_type=Path),
+    help="Write the curves as JSON (see apply-curves).",
+)
+@click.option(
+    "--export-cube",
+    type=click.Path(path_type=Path),
+    help="Write the composed curve as a 1D .cube LUT (Resolve, Photoshop, ffmpeg).",
+)
+@click.option("--cube-size", type=click.IntRange(2, 65536), default=1024, show_default=True)
+@click.option(
+    "--plot-curves",
+    type=click.Path(path_type=Path),
+    help="Draw the curves of each stage and the composed curve (PNG).",
+)
+@click.option(
+    "--compare",
+    type=click.Path(path_type=Path),
+    help="Write composite | result side by side, the object outlined.",
+)
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["torch", "onnxruntime"]),
+    help="torch (default), or onnxruntime: an exported model (--onnx), no PyTorch.",
+)
+@click.option(
+    "--onnx",
+    "onnx_file",
+    type=click.Path(path_type=Path),
+    help="The exported model (s2crnet export-onnx) for --backend onnxruntime.",
+)
+@click.option(
+    "--quality",
+    type=click.IntRange(1, 100),
+    default=95,
+    show_default=True,
+    help="JPEG/WebP quality of the output.",
+)
+@reports_errors
+def harmonize(
+    composite: Path,
+    masks: tuple[Path, ...],
+    output: Path,
+    weights: Path | None,
+    device: str,
+    backend: str | None,
+    onnx_file: Path | None,
+    **options: Any,
+) -> None:
+    """Harmonize the object(s) marked by MASKS in COMPOSITE and write OUTPUT.
+
+    Several masks (or --label-map) harmonize several objects, each with its own curves,
+    against the region outside all of them. With folders, every composite in COMPOSITE
+    is paired with the mask of the same name in MASK (or by the iHarmony4 rule,
+    a0041_1_5.jpg -> a0041_1.png) and written to the folder OUTPUT under its own name;
+    failures are listed at the end.
+    """
+    for label in options["labels"]:
+        check_label(label)
+    _existing(composite, "file or folder")
+    for path in masks:
+        _existing(path, "file or folder")
+    for key in ("label_map", "reference_image", "reference_mask"):
+        _existing(options[key], "file")
+    if options["reference_mask"] is not None and options["reference_image"] is None:
+        raise UserError("--reference-mask needs --reference-image")
+    options["model_name"] = onnx_file or weights or "default"
+    extras = [k for k in EXTRA_OUTPUTS if options[k] is not None]
+    if composite.is_dir():
+        if len(masks) != 1 or options["label_map"] is not None:
+            raise UserError(f"{composite}: a folder of composites takes one folder of masks")
+        if extras or options["reference_image"] is not None:
+            raise UserError(
+                f"--{extras[0].replace('_', '-') if extras else 'reference-image'}"
+                " works on one composite, not a folder"
+            )
+        model = load_model_for(weights, device, backend, onnx_file)
+        _harmonize_folder(composite, masks[0], output, model, options)
+        return
+    if bool(masks) == (options["label_map"] is not None):
+        raise UserError("give the object MASKS or --label-map (one of them)")
+    for path in masks:
+        if path.is_dir():
+            raise UserError(f"{path}: is a folder, but COMPOSITE is a file")
+    inputs = (
+        composite,
+        *masks,
+        *[options[k] for k in ("label_map", "reference_image", "reference_mask") if options[k]],
+    )
+    check_output(output, inputs)
+    for key in extras:
+        _check_extra(key, options[key], inputs)
+    model = load_model_for(weights, device, backend, onnx_file)
+    _harmonize_one(composite, list(masks), output, model, options)
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command("apply-curves")
+@click.argument("image", type=click.Path(path_type=Path))
+@click.argument("mask", type=click.Path(path_type=Path))
+@click.argument("curves", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
+@click.option("--strength", type=click.FloatRange(min=0), help="Override the file's strength.")
+@click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True)
+@reports_errors
+def apply_curves(
+    image: Path, mask: Path, curves: Path, output: Path, strength: float | None, quality: int
+) -> None:
+    """Apply a saved (possibly hand-edited) curve file to IMAGE inside MASK."""
+    from dataclasses import replace
+
+    from ..api import load_inputs
+    from ..images import write_image
+    from ..lut import Curves
+    from ..render import apply_curves as render
+
+    for path in (image, mask, curves):
+        _existing(path, "file")
+    check_output(output, (image, mask, curves))
+    try:
+        text = curves.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{curves}: cannot read the curve file ({exc})") from None
+    loaded = Curves.from_json(text, str(curves))
+    if strength is not None:
+        loaded = loaded.with_strength(strength)
+    picture, values = load_inputs(image, mask)
+    write_image(output, replace(picture, rgb=render(picture.rgb, values, loaded)), quality=quality)
+    click.echo(f"wrote {output}", err=True)

@@ -1,0 +1,81 @@
+"""``s2crnet train``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .common import UserError, reports_errors
+from .group import cli
+
+
+def _config_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One flag per TrainConfig field (``--field-name``); unset flags stay None."""
+    import dataclasses
+    import typing
+
+    from ..training.config import TrainConfig, field_base_types
+
+    bases = field_base_types()
+    for field in reversed(dataclasses.fields(TrainConfig)):
+        flag = "--" + field.name.replace("_", "-")
+        base = bases[field.name]
+        default = field.default if field.default is not dataclasses.MISSING else "see docs"
+        doc = f"(config field {field.name}; default {default!r})"
+        if base is bool:
+            option = click.option(f"{flag}/--no-{flag[2:]}", field.name, default=None, help=doc)
+        elif typing.get_origin(base) is list:
+            option = click.option(
+                flag,
+                field.name,
+                multiple=True,
+                default=None,
+                help=f"comma-separated or repeated {doc}",
+            )
+        else:
+            option = click.option(flag, field.name, type=base, default=None, help=doc)
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="YAML file of config fields; flags override it.",
+)
+@click.option("--resume", is_flag=True, help="Continue the run in --out up to --steps.")
+@_config_options
+@reports_errors
+def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
+    """Train S2CRNet on photos with masks (--photos) or iHarmony4 (--iharmony4).
+
+    Writes last.safetensors, best.safetensors (with --eval-data), state.pt, log.csv and
+    config.yaml to --out. Data-parallel: torchrun --nproc_per_node=N -m s2crnet train ...
+    """
+    from ..training import TrainingError, load_yaml, merge
+    from ..training import train as run_training
+
+    flags = {k: (list(v) or None) if isinstance(v, tuple) else v for k, v in flags.items()}
+    try:
+        layers = []
+        if config_file is not None:
+            if not config_file.is_file():
+                raise UserError(f"{config_file}: no such config file")
+            layers.append(load_yaml(config_file))
+        out = Path(flags.get("out") or (layers[0].get("out") if layers else None) or "runs/s2crnet")
+        if resume and (out / "config.yaml").is_file():
+            layers.insert(0, load_yaml(out / "config.yaml"))
+        config = merge(*layers, flags)
+        config.validate()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    try:
+        out = run_training(config, resume=resume)
+    except TrainingError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"done: weights in {out / 'last.safetensors'}", err=True)

@@ -1,0 +1,73 @@
+"""Pictures of what harmonizing did: the curves, and the image before and after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .atomic import atomic_path
+from .images import Picture, to_uint8
+from .lut import Curves
+
+__all__ = ["compare_image", "plot_curves"]
+
+_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")  # R, G, B
+
+
+def plot_curves(objects: list[tuple[str, Curves]], path: str | Path) -> None:
+    """Draw, for each object, the R, G, B curves of every stage and the composed curve
+    (at its strength) over the identity line, and write a PNG (atomically)."""
+    from matplotlib.figure import Figure
+
+    columns = max(c.stages for _, c in objects) + 1
+    fig = Figure(figsize=(3.2 * columns, 3.2 * len(objects)), dpi=100, layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(objects), columns, squeeze=False))
+    x = np.linspace(0.0, 1.0, 257)
+    ramp = x[:, None].repeat(3, axis=1)
+    for row, (name, curves) in enumerate(objects):
+        panels = [
+            (f"stage {n + 1}", Curves(curves.params[n : n + 1])) for n in range(curves.stages)
+        ]
+        panels.append((f"composed (strength {curves.strength:g})", curves))
+        for col in range(columns):
+            ax = axes[row, col]
+            if col >= len(panels):  # an object with fewer stages than another
+                ax.set_visible(False)
+                continue
+            title, curve = panels[col]
+            y = curve.apply(ramp)
+            ax.plot(x, x, color="0.6", linestyle="--", linewidth=1, label="identity")
+            for c, colour in enumerate(_COLOURS):
+                ax.plot(x, y[:, c], color=colour, linewidth=1.5, label="RGB"[c])
+            ax.set(
+                xlim=(0, 1),
+                ylim=(min(0, y.min()), max(1, y.max())),
+                aspect="auto",
+                title=f"{name}: {title}" if col == 0 else title,
+            )
+            ax.grid(alpha=0.3)
+        axes[row, 0].legend(loc="lower right", fontsize=8)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+
+
+def _display(picture: Picture) -> np.ndarray:
+    rgb = picture.rgb
+    if rgb.dtype == np.float32:
+        return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    return to_uint8(rgb)
+
+
+def compare_image(before: Picture, after: Picture, mask: np.ndarray) -> Picture:
+    """Composite | result side by side (8-bit RGB), the object outlined in yellow."""
+    left, right = _display(before).copy(), _display(after).copy()
+    contours, _ = cv2.findContours(
+        (mask > 127).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+    )
+    thickness = max(1, min(left.shape[:2]) // 300)
+    for image in (left, right):
+        cv2.drawContours(image, contours, -1, (255, 220, 0), thickness)
+    gap = np.full((left.shape[0], max(4, left.shape[1] // 100), 3), 255, np.uint8)
+    return Picture(rgb=np.concatenate([left, gap, right], axis=1))
