@@ -169,3 +169,13 @@ def test_write_rejects_unknown_extension_and_missing_folder(tmp_path):
         write_image(tmp_path / "o.gifx", pic)
     with pytest.raises(InputError, match="does not exist"):
         write_image(tmp_path / "nope" / "o.png", pic)
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    write_image(tmp_path / "o.png", Picture(rgb=make_composite()))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "o.png").stat().st_mode) == 0o666 & ~umask

@@ -154,7 +154,7 @@ def make_composite(
     alpha = mask[..., None]
     for _ in range(8):
         count = int(rng.integers(1, min(family.max_ops, len(family.ops)) + 1))
-        ops = list(rng.choice(family.ops, size=count, replace=False))
+        ops = [str(op) for op in rng.choice(family.ops, size=count, replace=False)]
         changed = photo
         for op in ops:
             changed = np.clip(_apply(op, changed, mask, rng, family, reference), 0, 1)
