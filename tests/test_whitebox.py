@@ -44,6 +44,20 @@ def cli_run(*args):
     return result.exit_code, result.stderr
 
 
+def harmonize_files(files, weights, *extra, output="o.png"):
+    """``s2crnet harmonize c.png m.png -o OUTPUT --weights W EXTRA...`` in ``files``."""
+    return cli_run(
+        "harmonize",
+        files / "c.png",
+        files / "m.png",
+        "-o",
+        files / output,
+        "--weights",
+        weights,
+        *extra,
+    )
+
+
 # --------------------------------------------------------------------------- strength
 def test_strength_zero_one_and_between(monotone):
     comp, mask = make_composite(), make_mask()
@@ -134,17 +148,7 @@ def test_cube_file_format():
 
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed")
 def test_cube_applied_by_ffmpeg_matches_our_output(files, weights_file):
-    code, err = cli_run(
-        "harmonize",
-        files / "c.png",
-        files / "m.png",
-        "-o",
-        files / "o.png",
-        "--weights",
-        weights_file,
-        "--export-cube",
-        files / "c.cube",
-    )
+    code, err = harmonize_files(files, weights_file, "--export-cube", files / "c.cube")
     assert code == 0, err
     proc = subprocess.run(
         [
@@ -171,13 +175,8 @@ def test_cube_applied_by_ffmpeg_matches_our_output(files, weights_file):
 
 
 def test_save_curves_then_apply_curves_reproduces_the_result(files, weights_file):
-    code, err = cli_run(
-        "harmonize",
-        files / "c.png",
-        files / "m.png",
-        "-o",
-        files / "o.png",
-        "--weights",
+    code, err = harmonize_files(
+        files,
         weights_file,
         "--save-curves",
         files / "k.json",
@@ -232,18 +231,14 @@ def test_apply_curves_errors(files):
 
 
 def test_plot_and_compare_pictures(files, weights_file):
-    code, err = cli_run(
-        "harmonize",
-        files / "c.png",
-        files / "m.png",
-        "-o",
-        files / "o.jpg",
-        "--weights",
+    code, err = harmonize_files(
+        files,
         weights_file,
         "--plot-curves",
         files / "p.png",
         "--compare",
         files / "cmp.png",
+        output="o.jpg",
     )
     assert code == 0, err
     plot = Image.open(files / "p.png")
@@ -260,16 +255,7 @@ def test_extra_outputs_are_checked_before_work(files, weights_file):
         (["--compare", files / "m.png"], "overwrite the input"),
         (["--reference-mask", files / "m.png"], "needs --reference-image"),
     ):
-        code, err = cli_run(
-            "harmonize",
-            files / "c.png",
-            files / "m.png",
-            "-o",
-            files / "o.png",
-            "--weights",
-            weights_file,
-            *args,
-        )
+        code, err = harmonize_files(files, weights_file, *args)
         assert code == 2 and message in err, err
         assert not (files / "o.png").exists()
 
@@ -364,15 +350,7 @@ def test_reference_background(monotone):
 
 def test_cli_reference_image(files, weights_file):
     Image.fromarray(make_composite(90, 90, seed=4)).save(files / "ref.jpg")
-    code, err = cli_run(
-        "harmonize",
-        files / "c.png",
-        files / "m.png",
-        "-o",
-        files / "r.png",
-        "--weights",
-        weights_file,
-        "--reference-image",
-        files / "ref.jpg",
+    code, err = harmonize_files(
+        files, weights_file, "--reference-image", files / "ref.jpg", output="r.png"
     )
     assert code == 0, err
