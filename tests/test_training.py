@@ -236,3 +236,18 @@ def test_two_process_data_parallel_run(tmp_path):
     rows = read_log(out / "log.csv")
     assert int(rows[-1]["step"]) == 3
     assert torch.load(out / "state.pt", weights_only=True)["step"] == 3
+
+
+def test_ema_weights_are_saved_and_resumed(tmp_path):
+    photos = make_photo_folder(tmp_path / "photos")
+    out = tmp_path / "ema"
+    code, err = run_train("--photos", photos, "--out", out, "--steps", 3, "--ema", "0.9", *TINY)
+    assert code == 0, err
+    state = torch.load(out / "state.pt", weights_only=True)
+    shipped = load_file(str(out / "last.safetensors"))
+    raw = state["model"]
+    assert any(not torch.equal(shipped[k], raw[k]) for k in raw)  # the average, not the raw
+    code, err = run_train("--out", out, "--steps", 5, "--resume")
+    assert code == 0, err
+    code, err = run_train("--out", out, "--steps", 6, "--resume", "--ema", "0")
+    assert code == 0, err  # the average can be dropped on resume

@@ -50,6 +50,7 @@ class TrainConfig(S2CRNetConfig):
     weight_decay: float = 1e-2
     lr_schedule: str = "constant"
     adv_weight: float = 0.01
+    ema: float = 0.0
     # run
     out: str = "runs/s2crnet"
     seed: int = 0
@@ -84,6 +85,8 @@ class TrainConfig(S2CRNetConfig):
                 "--image-size must be at least 80 for the discriminator "
                 "(or turn it off with --adv-weight 0)"
             )
+        if not 0 <= self.ema < 1:
+            raise ValueError("--ema must be in [0, 1): 0 turns it off, 0.999 is typical")
         if self.eval_every and not self.eval_data:
             raise ValueError("--eval-every needs --eval-data DIR")
         self.model_config()

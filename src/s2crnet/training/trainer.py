@@ -2,7 +2,8 @@
 
 Outputs in ``config.out``:
 
-* ``last.safetensors``: the latest weights (``s2crnet harmonize --weights``);
+* ``last.safetensors``: the latest weights (``s2crnet harmonize --weights``); with
+  ``ema`` > 0, the exponential moving average of the weights (also what is evaluated);
 * ``best.safetensors``: the weights with the lowest evaluation fMSE (with ``eval_data``);
 * ``state.pt``: everything ``--resume`` needs (weights, optimizers, scheduler, step);
 * ``log.csv``: ``step, loss, loss_pixel, loss_adv, loss_d, lr, images_per_s, seconds``;
@@ -200,10 +201,19 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     opt_g = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     opt_d = torch.optim.RMSprop(disc.parameters(), lr=config.lr) if disc is not None else None
     sched = torch.optim.lr_scheduler.LambdaLR(opt_g, _schedule(config, total))
+    ema = None
+    if config.ema > 0:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
     step, best = 0, math.inf
     if resume:
         state = torch.load(state_path, map_location=rt.device, weights_only=True)
         model.load_state_dict(state["model"])
+        if ema is not None:
+            if "ema" not in state:
+                raise TrainingError(f"{state_path}: saved without --ema; resume with --ema 0")
+            ema.load_state_dict(state["ema"])
         opt_g.load_state_dict(state["opt_g"])
         sched.load_state_dict(state["sched"])
         if disc is not None:
@@ -256,8 +266,10 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     sums: dict[str, float] = {}
     interval_start, interval_steps, t0 = time.perf_counter(), 0, time.perf_counter()
 
+    shipped = ema.module if ema is not None else model  # the weights that are saved
+
     def checkpoint() -> None:
-        model.save(out / "last.safetensors")
+        shipped.save(out / "last.safetensors")
         state = {
             "step": step,
             "best_fmse": best,
@@ -268,6 +280,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         }
         if disc is not None:
             state |= {"disc": disc.state_dict(), "opt_d": opt_d.state_dict()}
+        if ema is not None:
+            state["ema"] = ema.state_dict()
         _save_state(state_path, state)
 
     for batch in loader:
@@ -300,6 +314,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         loss.backward()
         opt_g.step()
         sched.step()
+        if ema is not None:
+            ema.update_parameters(model)
         losses["loss"] = loss.item()
         if not math.isfinite(losses["loss"]):
             raise TrainingError(
@@ -331,7 +347,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             and config.eval_data
             and (last or (config.eval_every and step % config.eval_every == 0))
         ):
-            metrics = _evaluate(model, config)
+            metrics = _evaluate(shipped, config)
             bar.write(
                 f"step {step}: eval "
                 + ", ".join(
@@ -341,7 +357,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             eval_log.write({"step": step, **{k: f"{metrics[k]:.6g}" for k in metrics}})
             if metrics["fmse"] < best:
                 best = metrics["fmse"]
-                model.save(out / "best.safetensors")
+                shipped.save(out / "best.safetensors")
         if rt.main and (step % config.save_every == 0 or last):
             checkpoint()
     if bar is not None:
