@@ -28,7 +28,7 @@ def main() -> None:
     photo = skimage.data.coffee()  # (400, 600, 3), public domain
     h, w = photo.shape[:2]
     yy, xx = np.ogrid[0:h, 0:w]
-    mask = ((((yy - 0.45 * h) / (0.33 * h)) ** 2 + ((xx - 0.5 * w) / (0.3 * w)) ** 2) < 1)
+    mask = (((yy - 0.45 * h) / (0.33 * h)) ** 2 + ((xx - 0.5 * w) / (0.3 * w)) ** 2) < 1
     mask = mask.astype(np.uint8) * 255
     target = photo.astype(np.float32) / 255
     rng = np.random.default_rng(7)
@@ -52,8 +52,11 @@ def main() -> None:
     result = apply_curves(composite8, mask, curves)
     OUT.mkdir(parents=True, exist_ok=True)
     plot_curves([("coffee cup", curves)], OUT / "curves-example.png")
-    write_image(OUT / "compare-example.jpg",
-                compare_image(Picture(composite8), Picture(result), mask), quality=85)
+    write_image(
+        OUT / "compare-example.jpg",
+        compare_image(Picture(composite8), Picture(result), mask),
+        quality=85,
+    )
     print(f"changes {ops}; fitted rL1 {loss.item():.4f}; wrote {OUT}")
 
 

@@ -154,7 +154,10 @@ def test_exif_rotation_applies_to_both_inputs(tmp_path, model):
     np.testing.assert_array_equal(a, b)
 
 
-def test_no_model_is_refused():
+def test_no_model_is_refused_when_none_ships(tmp_path, monkeypatch):
+    import s2crnet.api
+
+    monkeypatch.setattr(s2crnet.api, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     with pytest.raises(NoDefaultModelError, match="--weights"):
         harmonize(make_composite(), make_mask())
 

@@ -100,6 +100,21 @@ def test_cli_evaluate_writes_json_and_reports_errors(tmp_path, weights_file):
     assert "buckets" in data and "All" in result.stdout
     result = runner.invoke(
         cli,
+        [
+            "evaluate",
+            "--data",
+            str(root),
+            "--method",
+            "identity",
+            "--no-ssim",
+            "--json",
+            str(tmp_path / "fast.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "ssim" not in json.loads((tmp_path / "fast.json").read_text())["subsets"]["All"]
+    result = runner.invoke(
+        cli,
         ["evaluate", "--data", str(root), "--weights", str(weights_file), "--subsets", "HFlickr"],
     )
     assert result.exit_code == 0, result.stderr

@@ -9,6 +9,7 @@ result.curves.params   # (stages, 3, L): the curves that were applied
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from dataclasses import dataclass, replace
@@ -56,15 +57,29 @@ class NoDefaultModelError(RuntimeError):
     """Raised when no weights are given and the package ships no trained model."""
 
 
-def default_model(device: str = "cpu") -> CurvePredictor:
-    """The trained model shipped with the package.
+#: The shipped model, inside the package (see docs/model-card.md).
+DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "s2crnet-default.safetensors"
 
-    None ships yet: this raises rather than ever harmonizing with random weights.
+
+def default_model(device: str = "cpu") -> CurvePredictor:
+    """The trained model shipped with the package, loaded once per device.
+
+    Raises:
+        NoDefaultModelError: the package holds no trained model (never random weights).
     """
-    raise NoDefaultModelError(
-        "no trained default model ships with s2crnet yet; give weights explicitly "
-        "(CLI: --weights PATH; Python: model=s2crnet.load_model(PATH))"
-    )
+    if not DEFAULT_WEIGHTS.is_file():
+        raise NoDefaultModelError(
+            f"no trained default model in this installation ({DEFAULT_WEIGHTS} is missing); "
+            "give weights explicitly (CLI: --weights PATH; Python: model=PATH)"
+        )
+    return _load_default(str(device))
+
+
+@functools.cache
+def _load_default(device: str) -> CurvePredictor:
+    from .weights import load_model
+
+    return load_model(DEFAULT_WEIGHTS, device=device)
 
 
 def resolve_model(model: Any, device: str | None = None) -> CurvePredictor:

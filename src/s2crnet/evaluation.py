@@ -101,6 +101,7 @@ def evaluate(
     save_images: str | Path | None = None,
     progress: bool = True,
     limit: int | None = None,
+    ssim: bool = True,
 ) -> dict[str, Any]:
     """Evaluate a method on an iHarmony4-layout folder.
 
@@ -123,7 +124,7 @@ def evaluate(
         composite, mask, real = _load(triplet, protocol)
         result = run(composite, mask, triplet.label)
         foreground = mask > 0
-        row = image_metrics(result, real, foreground)
+        row = image_metrics(result, real, foreground, ssim=ssim)
         if lpips is not None:
             row["lpips"] = lpips(result, real)
         per_subset[triplet.subset].append(row)

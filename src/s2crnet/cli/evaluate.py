@@ -31,6 +31,7 @@ from .group import cli
 @click.option("--json", "json_file", type=click.Path(path_type=Path), help="Write results here.")
 @click.option("--save-images", type=click.Path(path_type=Path), help="Save results (PNG) here.")
 @click.option("--lpips", is_flag=True, help="Also compute LPIPS (AlexNet).")
+@click.option("--no-ssim", is_flag=True, help="Skip SSIM (the slowest metric at full size).")
 @click.option(
     "--lpips-weights",
     type=click.Path(path_type=Path),
@@ -50,6 +51,7 @@ def evaluate(
     save_images: Path | None,
     lpips: bool,
     lpips_weights: Path | None,
+    no_ssim: bool,
     device: str,
 ) -> None:
     """Measure a method on an iHarmony4-layout folder: MSE, fMSE, PSNR, fPSNR, SSIM (LPIPS)."""
@@ -78,7 +80,16 @@ def evaluate(
     subset_list = [s for item in subsets for s in item.split(",") if s] or None
     try:
         results = run_evaluation(
-            data, method, model, protocol, subset_list, split, labels, metric, save_images
+            data,
+            method,
+            model,
+            protocol,
+            subset_list,
+            split,
+            labels,
+            metric,
+            save_images,
+            ssim=not no_ssim,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
