@@ -115,6 +115,22 @@ def test_cli_evaluate_writes_json_and_reports_errors(tmp_path, weights_file):
     assert "ssim" not in json.loads((tmp_path / "fast.json").read_text())["subsets"]["All"]
     result = runner.invoke(
         cli,
+        [
+            "evaluate",
+            "--data",
+            str(root),
+            "--method",
+            "identity",
+            "--harmonious",
+            "--json",
+            str(tmp_path / "h.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    harmonious = json.loads((tmp_path / "h.json").read_text())
+    assert harmonious["input"] == "real" and harmonious["subsets"]["All"]["mse"] == 0
+    result = runner.invoke(
+        cli,
         ["evaluate", "--data", str(root), "--weights", str(weights_file), "--subsets", "HFlickr"],
     )
     assert result.exit_code == 0, result.stderr

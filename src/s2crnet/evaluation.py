@@ -102,8 +102,12 @@ def evaluate(
     progress: bool = True,
     limit: int | None = None,
     ssim: bool = True,
+    harmonious: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a method on an iHarmony4-layout folder.
+
+    With ``harmonious``, the method gets the real image (an already harmonious
+    composite) instead of the composite: a good method leaves it nearly unchanged.
 
     Returns:
         ``{"protocol", "method", "split", "subsets": {name: {"count", metric: mean}},
@@ -122,6 +126,8 @@ def evaluate(
         iterator = tqdm(triplets, desc=f"{method} @ {protocol}", unit="image", leave=False)
     for triplet in iterator:
         composite, mask, real = _load(triplet, protocol)
+        if harmonious:
+            composite = real
         result = run(composite, mask, triplet.label)
         foreground = mask > 0
         row = image_metrics(result, real, foreground, ssim=ssim)
@@ -139,6 +145,7 @@ def evaluate(
     return {
         "protocol": protocol,
         "method": method,
+        "input": "real" if harmonious else "composite",
         "split": split,
         "subsets": summary,
         "buckets": {name: _mean(per_bucket[name]) for name in BUCKETS if per_bucket[name]},

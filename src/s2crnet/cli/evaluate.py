@@ -33,6 +33,11 @@ from .group import cli
 @click.option("--lpips", is_flag=True, help="Also compute LPIPS (AlexNet).")
 @click.option("--no-ssim", is_flag=True, help="Skip SSIM (the slowest metric at full size).")
 @click.option(
+    "--harmonious",
+    is_flag=True,
+    help="Feed the real image instead of the composite (should come back unchanged).",
+)
+@click.option(
     "--lpips-weights",
     type=click.Path(path_type=Path),
     help="torchvision-format AlexNet weights for LPIPS (default: torchvision's cache).",
@@ -52,6 +57,7 @@ def evaluate(
     lpips: bool,
     lpips_weights: Path | None,
     no_ssim: bool,
+    harmonious: bool,
     device: str,
 ) -> None:
     """Measure a method on an iHarmony4-layout folder: MSE, fMSE, PSNR, fPSNR, SSIM (LPIPS)."""
@@ -90,6 +96,7 @@ def evaluate(
             metric,
             save_images,
             ssim=not no_ssim,
+            harmonious=harmonious,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
