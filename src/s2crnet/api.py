@@ -36,6 +36,7 @@ from .render import apply_curves
 from .thumbnails import background_thumbnail, foreground_thumbnail, thumbnails
 
 __all__ = [
+    "align_mask",
     "CurvePredictor",
     "HarmonizeResult",
     "NoDefaultModelError",
@@ -167,7 +168,7 @@ def _name(source: Any, default: str) -> str:
     return str(source) if isinstance(source, str | os.PathLike) else default
 
 
-def _align(raw: RawMask, picture: Picture, mask_name: str, comp_name: str) -> np.ndarray:
+def align_mask(raw: RawMask, picture: Picture, mask_name: str, comp_name: str) -> np.ndarray:
     """The mask in the composite's orientation: a mask stored without the composite's
     EXIF rotation follows it."""
     values = raw.oriented()
@@ -193,7 +194,9 @@ def load_inputs(composite: Any, mask: Any) -> tuple[Picture, np.ndarray]:
         InputError: unreadable inputs, or a mask whose size differs from the composite's.
     """
     picture = _as_picture(composite)
-    values = _align(_as_raw_mask(mask), picture, _name(mask, "mask"), _name(composite, "composite"))
+    values = align_mask(
+        _as_raw_mask(mask), picture, _name(mask, "mask"), _name(composite, "composite")
+    )
     return picture, values
 
 
@@ -201,7 +204,7 @@ def load_masks(picture: Picture, masks: list[Any], composite_name: str = "compos
     """Decode several masks for one picture: ``(H, W)`` uint8 arrays and their names."""
     names = [_name(m, f"mask {i + 1}") for i, m in enumerate(masks)]
     return [
-        _align(_as_raw_mask(m), picture, n, composite_name)
+        align_mask(_as_raw_mask(m), picture, n, composite_name)
         for m, n in zip(masks, names, strict=True)
     ], names
 
@@ -406,7 +409,7 @@ def harmonize(
         ref_picture = _as_picture(reference)
         ref_mask = None
         if reference_mask is not None:
-            ref_mask = _align(
+            ref_mask = align_mask(
                 _as_raw_mask(reference_mask),
                 ref_picture,
                 _name(reference_mask, "reference mask"),

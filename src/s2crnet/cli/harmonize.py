@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from .common import (
+    EXIT_USER_ERROR,
     UserError,
     check_label,
     check_output,
@@ -71,13 +72,13 @@ def _harmonize_one(
         values, names = load_masks(picture, masks, str(composite))
     reference = None
     if options.get("reference_image") is not None:
-        from ..api import _align
+        from ..api import align_mask
         from ..images import read_mask
 
         ref = read_image(options["reference_image"])
         ref_mask = None
         if options.get("reference_mask") is not None:
-            ref_mask = _align(
+            ref_mask = align_mask(
                 read_mask(options["reference_mask"]),
                 ref,
                 str(options["reference_mask"]),
@@ -152,7 +153,7 @@ def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, optio
         click.echo(f"{len(failures)} failed:", err=True)
         for line in failures:
             click.echo(f"  {line}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_USER_ERROR)
 
 
 def _existing(path: Path | None, what: str) -> None:

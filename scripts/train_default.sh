@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The exact command that trained the shipped default model (docs/model-card.md).
+# Usage: scripts/train_default.sh [OUT]   (default runs/default); add --resume to continue.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-runs/default}
+shift || true
+s2crnet train --photos ../shared/data/photos-with-masks --out "$OUT" \
+    --backbone squeezenet1_1 --from-scratch --stages 2 --no-semantic --activation softplus \
+    --steps 7000 --batch-size 8 --lr-schedule cosine --adv-weight 0 --ema 0.999 --seed 0 \
+    --eval-data ../shared/data/iharmony4-dev --eval-every 500 --log-every 20 --save-every 500 \
+    --workers 2 "$@"

@@ -1,0 +1,66 @@
+"""The trained model shipped inside the package, and the README's quick start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from _helpers import shared_path
+from s2crnet import harmonize
+from s2crnet.api import DEFAULT_WEIGHTS, default_model
+from s2crnet.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE, EXAMPLE_MASK = ROOT / "examples" / "composite.jpg", ROOT / "examples" / "mask.png"
+
+
+def test_the_default_model_ships_inside_the_package():
+    assert DEFAULT_WEIGHTS.is_file(), "the trained default model is missing from the package"
+    assert DEFAULT_WEIGHTS.stat().st_size <= 15 * 2**20
+    assert default_model() is default_model()  # loaded lazily, once
+
+
+def test_quick_start_command_harmonizes_the_example(tmp_path):
+    result = CliRunner().invoke(cli, ["harmonize", str(EXAMPLE), str(EXAMPLE_MASK), "-o",
+                                      str(tmp_path / "result.jpg")])
+    assert result.exit_code == 0, result.stderr
+    before = np.asarray(Image.open(EXAMPLE)).astype(float)
+    after = np.asarray(Image.open(tmp_path / "result.jpg")).astype(float)
+    mask = np.asarray(Image.open(EXAMPLE_MASK)) > 127
+    assert np.abs(after - before)[mask].mean() > 5  # the object was recoloured
+
+
+def test_python_quick_start_without_weights():
+    result = harmonize(EXAMPLE, EXAMPLE_MASK)
+    mask = np.asarray(Image.open(EXAMPLE_MASK)) > 127
+    original = np.asarray(Image.open(EXAMPLE))
+    np.testing.assert_array_equal(result.image[~mask], original[~mask])
+    assert result.curves.is_monotone()
+
+
+@pytest.fixture(scope="module")
+def dev_results():
+    root = shared_path("data", "iharmony4-dev")
+    from s2crnet.evaluation import evaluate
+
+    model = default_model()
+    return {
+        "model": evaluate(root, "model", model, "256", progress=False, ssim=False),
+        "input": evaluate(root, "identity", None, "256", progress=False, ssim=False),
+        "harmonious": evaluate(root, "model", model, "256", progress=False, ssim=False,
+                               harmonious=True),
+    }
+
+
+def test_quality_on_the_dev_set(dev_results):
+    """A looser version of the model card's targets (MSE below 262, every subset better
+    than the input, an already harmonious image nearly unchanged)."""
+    model, given = dev_results["model"]["subsets"], dev_results["input"]["subsets"]
+    assert model["All"]["mse"] < 0.6 * given["All"]["mse"]
+    for subset in given:
+        assert model[subset]["mse"] < given[subset]["mse"], subset
+    assert dev_results["harmonious"]["subsets"]["All"]["mse"] < 40
