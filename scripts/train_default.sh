@@ -7,6 +7,7 @@ OUT=${1:-runs/default}
 shift || true
 s2crnet train --photos ../shared/data/photos-with-masks --out "$OUT" \
     --backbone squeezenet1_1 --from-scratch --stages 2 --no-semantic --activation softplus \
+    --harmonious-fraction 0.2 \
     --steps 7000 --batch-size 8 --lr-schedule cosine --adv-weight 0 --ema 0.999 --seed 0 \
     --eval-data ../shared/data/iharmony4-dev --eval-every 500 --log-every 20 --save-every 500 \
     --workers 2 "$@"

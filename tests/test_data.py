@@ -142,3 +142,17 @@ def test_shared_photos_listing():
     photos = list_photos(root)
     assert len(photos) == 3776
     assert {p.label for p in photos} <= set(range(5))
+
+
+def test_harmonious_fraction_shows_the_untouched_photo(tmp_path):
+    root = make_photo_folder(tmp_path / "p")
+    ds = PhotoComposites(root, size=32, seed=1, harmonious=0.5)
+    same = [
+        torch.equal(ds[(i, e)]["composite"], ds[(i, e)]["target"])
+        for i in range(6)
+        for e in range(4)
+    ]
+    assert 0 < sum(same) < len(same)
+    ih = IHarmony4(make_iharmony4_tree(tmp_path / "ih"), "train", size=32, harmonious=0.999)
+    sample = ih[(0, 0)]
+    assert torch.equal(sample["composite"], sample["target"])

@@ -25,8 +25,9 @@ def test_the_default_model_ships_inside_the_package():
 
 
 def test_quick_start_command_harmonizes_the_example(tmp_path):
-    result = CliRunner().invoke(cli, ["harmonize", str(EXAMPLE), str(EXAMPLE_MASK), "-o",
-                                      str(tmp_path / "result.jpg")])
+    result = CliRunner().invoke(
+        cli, ["harmonize", str(EXAMPLE), str(EXAMPLE_MASK), "-o", str(tmp_path / "result.jpg")]
+    )
     assert result.exit_code == 0, result.stderr
     before = np.asarray(Image.open(EXAMPLE)).astype(float)
     after = np.asarray(Image.open(tmp_path / "result.jpg")).astype(float)
@@ -51,8 +52,9 @@ def dev_results():
     return {
         "model": evaluate(root, "model", model, "256", progress=False, ssim=False),
         "input": evaluate(root, "identity", None, "256", progress=False, ssim=False),
-        "harmonious": evaluate(root, "model", model, "256", progress=False, ssim=False,
-                               harmonious=True),
+        "harmonious": evaluate(
+            root, "model", model, "256", progress=False, ssim=False, harmonious=True
+        ),
     }
 
 

@@ -36,11 +36,11 @@ from .render import apply_curves
 from .thumbnails import background_thumbnail, foreground_thumbnail, thumbnails
 
 __all__ = [
-    "align_mask",
     "CurvePredictor",
     "HarmonizeResult",
     "NoDefaultModelError",
     "ObjectResult",
+    "align_mask",
     "default_model",
     "harmonize",
     "harmonize_picture",

@@ -139,9 +139,11 @@ class IHarmony4(Dataset):
         seed: int = 0,
         min_scale: float = 0.5,
         flip: bool = True,
+        harmonious: float = 0.0,
     ):
         self.triplets = list_triplets(root, split, subsets, labels)
         self.size, self.seed, self.min_scale, self.flip = size, seed, min_scale, flip
+        self.harmonious = harmonious
 
     def __len__(self) -> int:
         return len(self.triplets)
@@ -155,4 +157,6 @@ class IHarmony4(Dataset):
         composite, mask, real = random_crop_flip(
             [composite, mask, real], rng, self.size, self.min_scale, self.flip
         )
+        if rng.random() < self.harmonious:  # an already harmonious input: the real image
+            composite = real
         return to_sample(composite, mask, real, t.label)

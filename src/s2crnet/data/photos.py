@@ -63,7 +63,8 @@ def list_photos(root: str | Path) -> list[Photo]:
 
 class PhotoComposites(Dataset):
     """Training samples made from photos: the object recoloured (composite), the photo
-    itself (target). Every (epoch, index) draws its own crop, flip and colour change."""
+    itself (target). Every (epoch, index) draws its own crop, flip and colour change; a
+    fraction ``harmonious`` of the samples show the untouched photo as the input."""
 
     def __init__(
         self,
@@ -73,10 +74,12 @@ class PhotoComposites(Dataset):
         seed: int = 0,
         min_scale: float = 0.5,
         flip: bool = True,
+        harmonious: float = 0.0,
     ) -> None:
         self.photos = list_photos(root)
         self.size, self.seed, self.min_scale, self.flip = size, seed, min_scale, flip
         self.family = family or ColourFamily()
+        self.harmonious = harmonious
 
     def __len__(self) -> int:
         return len(self.photos)
@@ -99,6 +102,8 @@ class PhotoComposites(Dataset):
             mask = (mask > 0).astype(mask.dtype)
         if not (mask > 0.5).any():
             raise ValueError(f"{photo.mask}: the mask is empty")
+        if rng.random() < self.harmonious:  # an already harmonious input: keep it as it is
+            return to_sample(target, mask, target, photo.label)
         composite, _ = make_composite(
             target, mask, rng, self.family, lambda: self._reference_stats(rng, index)
         )

@@ -25,7 +25,9 @@ class TrainConfig(S2CRNetConfig):
     model's part alone, which is what the saved weights record.
 
     Data: ``photos`` (a folder of photos with masks, composites made on the fly) or
-    ``iharmony4`` (the benchmark root, its ``_train`` lists). Length: ``steps`` optimizer
+    ``iharmony4`` (the benchmark root, its ``_train`` lists). ``harmonious_fraction`` of
+    the samples show the untouched photo (or real image) as the input, so that the model
+    learns to leave an already harmonious image alone. Length: ``steps`` optimizer
     steps in total, or ``epochs`` over the data when ``steps`` is not given.
     """
 
@@ -40,6 +42,7 @@ class TrainConfig(S2CRNetConfig):
     colour_ops: list[str] = dataclasses.field(default_factory=lambda: list(OPS))
     colour_max_ops: int = 3
     colour_strength: float = 1.0
+    harmonious_fraction: float = 0.0
     backbone_weights: str | None = None
     from_scratch: bool = False
     # optimisation
@@ -85,6 +88,8 @@ class TrainConfig(S2CRNetConfig):
                 "--image-size must be at least 80 for the discriminator "
                 "(or turn it off with --adv-weight 0)"
             )
+        if not 0 <= self.harmonious_fraction < 1:
+            raise ValueError("--harmonious-fraction must be in [0, 1)")
         if not 0 <= self.ema < 1:
             raise ValueError("--ema must be in [0, 1): 0 turns it off, 0.999 is typical")
         if self.eval_every and not self.eval_data:

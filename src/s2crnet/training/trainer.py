@@ -75,7 +75,11 @@ def _runtime(preference: str) -> Runtime:
 
 def _dataset(config: TrainConfig):
     common = dict(
-        size=config.image_size, seed=config.seed, min_scale=config.crop_min_scale, flip=config.flip
+        size=config.image_size,
+        seed=config.seed,
+        min_scale=config.crop_min_scale,
+        flip=config.flip,
+        harmonious=config.harmonious_fraction,
     )
     if config.photos:
         from ..data.photos import PhotoComposites
