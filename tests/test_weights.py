@@ -241,3 +241,19 @@ def test_shared_imagenet_alexnet_weights_load():
     torch.testing.assert_close(
         model.backbone[10].weight, load_file(str(path))["features.10.weight"]
     )
+
+
+def test_safetensors_whose_header_length_looks_like_a_pickle(tmp_path):
+    """A safetensors file starts with its header length; 0x80 there is not a pickle."""
+    from safetensors.torch import save_file
+
+    model = S2CRNet(S2CRNetConfig(stages=1, pieces=8, semantic=False))
+    state = {k: v.contiguous() for k, v in model.state_dict().items()}
+    path = tmp_path / "m.safetensors"
+    for pad in range(512):
+        metadata = {"format": "s2crnet", "config": model.config.to_json(), "pad": "x" * pad}
+        save_file(state, str(path), metadata=metadata)
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    assert load_model(path).config == model.config

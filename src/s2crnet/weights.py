@@ -50,8 +50,11 @@ def read_tensors(path: Path) -> tuple[dict[str, Tensor], dict[str, str]]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such weights file")
     with open(path, "rb") as f:
-        head = f.read(16)
-    if head[:2] == b"PK" or head[:1] == b"\x80":  # zip (torch.save) or legacy pickle
+        head = f.read(9)
+    # safetensors: an 8-byte little-endian header length, then the JSON header
+    header_length = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
+    is_safetensors = head[8:9] == b"{" and 0 < header_length < path.stat().st_size
+    if not is_safetensors and (head[:2] == b"PK" or head[:1] == b"\x80"):  # torch.save
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many types for bad pickles
