@@ -116,21 +116,22 @@ def test_label_parsing():
         label_tensor(torch.tensor([7]), 1)
 
 
-def test_foreground_thumbnail_is_the_masked_bbox_crop():
+def test_foreground_thumbnail_is_the_masked_bbox_crop_of_the_square():
     composite, mask = _batch(b=1, h=100, w=100)
     mask.zero_()
     mask[:, :, 10:30, 40:90] = 1.0
-    fg, bg = make_thumbnails(composite, mask, size=64)
-    crop = composite[:, :, 10:30, 40:90]
-    expected = F.interpolate(
-        crop, size=(64, 64), mode="bilinear", antialias=True, align_corners=False
-    )
-    torch.testing.assert_close(fg, expected)  # the crop is all object: mask resizes to 1
-    full = F.interpolate(
-        composite, size=(64, 64), mode="bilinear", antialias=True, align_corners=False
-    )
-    m = F.interpolate(mask, size=(64, 64), mode="bilinear", antialias=True, align_corners=False)
-    torch.testing.assert_close(bg, full * (1 - m))
+    fg, bg = make_thumbnails(composite, mask, size=50)
+
+    def resize(x, size=50):
+        return F.interpolate(
+            x, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+        )
+
+    square, square_mask = resize(composite), resize(mask)  # 100 -> 50: rows 5-15, cols 20-45
+    assert mask_bbox(square_mask[0, 0]) == (5, 15, 20, 45)
+    expected = resize(square[:, :, 5:15, 20:45]) * resize(square_mask[:, :, 5:15, 20:45])
+    torch.testing.assert_close(fg, expected)
+    torch.testing.assert_close(bg, square * (1 - square_mask))
 
 
 def test_thumbnails_accept_uint8_views():

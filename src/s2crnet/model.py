@@ -110,8 +110,9 @@ def make_thumbnails(composite: Tensor, mask: Tensor, size: int = 256) -> tuple[T
 
     Returns:
         ``(foreground, background)``, each float32 ``(B, 3, size, size)`` in ``[0, 1]``:
-        foreground = the composite cropped to the mask's bounding box, resized, times the
-        cropped resized mask; background = the resized composite times ``1 - mask``.
+        background = the composite resized to the square thumbnail times ``1 - mask``;
+        foreground = that thumbnail cropped to the mask's bounding box, resized back, times
+        the cropped resized mask (numpy version: :func:`s2crnet.thumbnails.thumbnails`).
     """
     if composite.ndim != 4 or composite.shape[1] != 3:
         raise ValueError(f"composite must be (B, 3, H, W), got {tuple(composite.shape)}")
@@ -122,9 +123,10 @@ def make_thumbnails(composite: Tensor, mask: Tensor, size: int = 256) -> tuple[T
         )
     if mask.shape[0] != composite.shape[0]:
         raise ValueError("composite and mask batch sizes differ")
-    background = _to_unit(_resize(composite, size)) * (1.0 - _to_unit(_resize(mask, size)))
+    composite, mask = _resize(composite, size), _resize(mask, size)  # the square thumbnails
+    background = _to_unit(composite) * (1.0 - _to_unit(mask))
     foregrounds = []
-    for image, alpha in zip(composite, mask, strict=True):  # (3, H, W), (1, H, W)
+    for image, alpha in zip(composite, mask, strict=True):  # (3, S, S), (1, S, S)
         top, bottom, left, right = mask_bbox(alpha[0])
         crop = image[None, :, top:bottom, left:right]  # (1, 3, h, w)
         crop_mask = alpha[None, :, top:bottom, left:right]  # (1, 1, h, w)
