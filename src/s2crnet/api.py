@@ -33,7 +33,7 @@ from .images import (
 from .labels import label_index
 from .lut import Curves
 from .render import apply_curves
-from .thumbnails import background_thumbnail, foreground_thumbnail, thumbnails
+from .thumbnails import background_thumbnail, foreground_thumbnail, resize_square, thumbnails
 
 __all__ = [
     "CurvePredictor",
@@ -309,10 +309,11 @@ def harmonize_picture(
             "whole image; there is no background to harmonize against"
         )
     size = model.config.thumbnail
+    square = resize_square(picture.rgb, size)  # the thumbnail, made once for every object
     if reference is not None:
         background = background_thumbnail(reference[0], reference[1], size)
     else:
-        background = background_thumbnail(picture.rgb, union, size)
+        background = background_thumbnail(square, resize_square(union, size), size)
     rgb, results = picture.rgb, []
     for values, name, index in zip(masks, names, indices, strict=True):
         if not values.any():
@@ -320,7 +321,7 @@ def harmonize_picture(
             identity = Curves.identity(model.config.stages, model.config.pieces)
             results.append(ObjectResult(identity.with_strength(strength), index, name))
             continue
-        foreground = foreground_thumbnail(picture.rgb, values, size)
+        foreground = foreground_thumbnail(square, resize_square(values, size), size)
         params = model.curves_from_thumbnails(foreground, background, index)
         curves = Curves(params, strength)
         rgb = apply_curves(rgb, values, curves)

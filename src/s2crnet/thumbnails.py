@@ -72,7 +72,8 @@ def foreground_thumbnail(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> 
     full-resolution protocol. The box holds the pixels of at least half weight (else any,
     else the whole image). Returns float32 ``(1, 3, size, size)`` in [0, 1].
     """
-    rgb, mask = resize_square(rgb, size), resize_square(mask, size)
+    if rgb.shape[:2] != (size, size):
+        rgb, mask = resize_square(rgb, size), resize_square(mask, size)
     box = mask_box(mask, 127) or mask_box(mask, 0) or (0, size, 0, size)
     top, bottom, left, right = box
     crop = _unit(resize_square(rgb[top:bottom, left:right], size))
@@ -84,9 +85,11 @@ def background_thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int = 2
     """Everything outside ``mask`` (all of ``rgb`` when None), resized, as float32
     ``(1, 3, size, size)`` in [0, 1]. ``rgb`` may be another photo than the composite
     (a reference background)."""
-    whole = _unit(resize_square(rgb, size))
+    whole = _unit(rgb if rgb.shape[:2] == (size, size) else resize_square(rgb, size))
     if mask is not None:
-        whole = whole * (1.0 - _unit(resize_square(mask, size))[..., None])
+        if mask.shape != (size, size):
+            mask = resize_square(mask, size)
+        whole = whole * (1.0 - _unit(mask)[..., None])
     return _nchw(whole)
 
 
@@ -102,4 +105,8 @@ def thumbnails(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> tuple[np.n
         ``(foreground, background)``, float32 ``(1, 3, size, size)`` in [0, 1], as the
         backbone receives them.
     """
-    return foreground_thumbnail(rgb, mask, size), background_thumbnail(rgb, mask, size)
+    square, square_mask = resize_square(rgb, size), resize_square(mask, size)  # once
+    return (
+        foreground_thumbnail(square, square_mask, size),
+        background_thumbnail(square, square_mask, size),
+    )
