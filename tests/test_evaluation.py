@@ -68,72 +68,33 @@ def test_reinhard_moves_foreground_statistics_only():
     )
 
 
+def evaluate_to_json(root, out, *args):
+    """``s2crnet evaluate --data ROOT ARGS --json OUT``: the exit code and the JSON."""
+    result = CliRunner().invoke(cli, ["evaluate", "--data", str(root), *args, "--json", str(out)])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(out.read_text()), result.stdout
+
+
 def test_cli_evaluate_writes_json_and_reports_errors(tmp_path, weights_file):
     root = make_iharmony4_tree(tmp_path / "data")
-    runner = CliRunner()
-    result = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--data",
-            str(root),
-            "--method",
-            "reinhard",
-            "--protocol",
-            "full",
-            "--json",
-            str(tmp_path / "r.json"),
-        ],
+    data, stdout = evaluate_to_json(
+        root, tmp_path / "r.json", "--method", "reinhard", "--protocol", "full"
     )
-    assert result.exit_code == 0, result.stderr
-    data = json.loads((tmp_path / "r.json").read_text())
     assert data["method"] == "reinhard" and data["protocol"] == "full"
-    assert set(data["subsets"]["All"]) >= {
-        "count",
-        "mse",
-        "fmse",
-        "psnr",
-        "psnr_gtmax",
-        "fpsnr",
-        "ssim",
-    }
-    assert "buckets" in data and "All" in result.stdout
-    result = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--data",
-            str(root),
-            "--method",
-            "identity",
-            "--no-ssim",
-            "--json",
-            str(tmp_path / "fast.json"),
-        ],
+    expected = {"count", "mse", "fmse", "psnr", "psnr_gtmax", "fpsnr", "ssim"}
+    assert set(data["subsets"]["All"]) >= expected
+    assert "buckets" in data and "All" in stdout
+    fast, _ = evaluate_to_json(root, tmp_path / "fast.json", "--method", "identity", "--no-ssim")
+    assert "ssim" not in fast["subsets"]["All"]
+    harmonious, _ = evaluate_to_json(
+        root, tmp_path / "h.json", "--method", "identity", "--harmonious"
     )
-    assert result.exit_code == 0, result.stderr
-    assert "ssim" not in json.loads((tmp_path / "fast.json").read_text())["subsets"]["All"]
-    result = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--data",
-            str(root),
-            "--method",
-            "identity",
-            "--harmonious",
-            "--json",
-            str(tmp_path / "h.json"),
-        ],
-    )
-    assert result.exit_code == 0, result.stderr
-    harmonious = json.loads((tmp_path / "h.json").read_text())
     assert harmonious["input"] == "real" and harmonious["subsets"]["All"]["mse"] == 0
-    result = runner.invoke(
-        cli,
-        ["evaluate", "--data", str(root), "--weights", str(weights_file), "--subsets", "HFlickr"],
+    model, _ = evaluate_to_json(
+        root, tmp_path / "m.json", "--weights", str(weights_file), "--subsets", "HFlickr"
     )
-    assert result.exit_code == 0, result.stderr
+    assert set(model["subsets"]) == {"HFlickr", "All"}
+    runner = CliRunner()
     for args, message in (
         (["--data", str(root)], "needs --weights"),
         (["--data", str(tmp_path / "absent"), "--method", "identity"], "no such iHarmony4"),

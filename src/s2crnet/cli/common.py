@@ -14,6 +14,12 @@ import click
 EXIT_USER_ERROR = 2
 
 
+#: The ``--device`` option every command that runs a model takes.
+device_option = click.option(
+    "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True
+)
+
+
 class UserError(Exception):
     """A problem to report in one line, without a traceback."""
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import UserError, load_model_for, reports_errors
+from .common import UserError, device_option, load_model_for, reports_errors
 from .group import cli
 
 
@@ -42,7 +42,7 @@ from .group import cli
     type=click.Path(path_type=Path),
     help="torchvision-format AlexNet weights for LPIPS (default: torchvision's cache).",
 )
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@device_option
 @reports_errors
 def evaluate(
     data: Path,

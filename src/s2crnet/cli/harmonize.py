@@ -13,6 +13,7 @@ from .common import (
     UserError,
     check_label,
     check_output,
+    device_option,
     load_model_for,
     reports_errors,
     same_file,
@@ -226,7 +227,7 @@ def _existing(path: Path | None, what: str) -> None:
     type=click.Path(path_type=Path),
     help="Write composite | result side by side, the object outlined.",
 )
-@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+@device_option
 @click.option(
     "--backend",
     type=click.Choice(["torch", "onnxruntime"]),
