@@ -27,7 +27,9 @@ class TrainConfig(S2CRNetConfig):
     Data: ``photos`` (a folder of photos with masks, composites made on the fly) or
     ``iharmony4`` (the benchmark root, its ``_train`` lists). ``harmonious_fraction`` of
     the samples show the untouched photo (or real image) as the input, so that the model
-    learns to leave an already harmonious image alone. Length: ``steps`` optimizer
+    learns to leave an already harmonious image alone. ``init_weights`` starts from a
+    whole trained model (ours or the released checkpoint; same model config) to
+    fine-tune it. Length: ``steps`` optimizer
     steps in total, or ``epochs`` over the data when ``steps`` is not given.
     """
 
@@ -45,6 +47,7 @@ class TrainConfig(S2CRNetConfig):
     harmonious_fraction: float = 0.0
     backbone_weights: str | None = None
     from_scratch: bool = False
+    init_weights: str | None = None
     # optimisation
     steps: int | None = None
     epochs: float | None = None
@@ -76,6 +79,8 @@ class TrainConfig(S2CRNetConfig):
             raise ValueError("--steps must be at least 1")
         if self.backbone_weights and self.from_scratch:
             raise ValueError("--backbone-weights and --from-scratch contradict each other")
+        if self.init_weights and self.backbone_weights:
+            raise ValueError("--init-weights and --backbone-weights contradict each other")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError("--lr-schedule must be constant or cosine")
         if self.device not in ("auto", "cpu", "cuda"):

@@ -112,13 +112,21 @@ def _imagenet_state_dict(backbone: str) -> dict[str, torch.Tensor]:
 
 
 def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
-    from ..weights import load_backbone_weights
+    from ..weights import load_backbone_weights, load_model
 
     torch.manual_seed(config.seed)
     model = S2CRNet(config.model_config())
     if not init_backbone:  # resuming: the saved state replaces every weight
         return model
-    if config.backbone_weights:
+    if config.init_weights:  # fine-tuning a whole model: its config must be this run's
+        start = load_model(config.init_weights)
+        if start.config != model.config:
+            raise TrainingError(
+                f"{config.init_weights}: its model config {start.config} differs from "
+                f"this run's {model.config}"
+            )
+        model.load_state_dict(start.state_dict())
+    elif config.backbone_weights:
         load_backbone_weights(model, config.backbone_weights)
     elif not config.from_scratch:
         load_backbone_weights(model, _imagenet_state_dict(config.backbone))
