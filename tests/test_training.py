@@ -107,7 +107,9 @@ def test_evaluation_during_training_keeps_the_best(tmp_path):
     )
     assert code == 0, err
     assert (out / "best.safetensors").is_file()
-    assert [int(r["step"]) for r in read_log(out / "eval.csv")] == [2, 4]
+    rows = read_log(out / "eval.csv")
+    assert [int(r["step"]) for r in rows] == [2, 4]
+    assert all(float(r["harmonious_mse"]) >= 0 for r in rows)  # real images as inputs
 
 
 def test_iharmony4_training(tmp_path):
@@ -251,3 +253,17 @@ def test_ema_weights_are_saved_and_resumed(tmp_path):
     assert code == 0, err
     code, err = run_train("--out", out, "--steps", 6, "--resume", "--ema", "0")
     assert code == 0, err  # the average can be dropped on resume
+
+
+def test_init_weights_start_from_a_whole_model(tmp_path):
+    photos = make_photo_folder(tmp_path / "photos")
+    code, err = run_train("--photos", photos, "--out", tmp_path / "a", "--steps", 2, *TINY)
+    assert code == 0, err
+    start = tmp_path / "a" / "last.safetensors"
+    args = ("--photos", photos, "--steps", 1, "--lr", 0, "--init-weights", start, *TINY)
+    code, err = run_train(*args, "--out", tmp_path / "b")
+    assert code == 0, err
+    a, b = load_file(str(start)), load_file(str(tmp_path / "b" / "last.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # lr 0: unchanged
+    code, err = run_train(*args, "--stages", 1, "--out", tmp_path / "c")
+    assert code == 2 and "differs from this run's" in err and "Traceback" not in err, err

@@ -7,7 +7,8 @@ Outputs in ``config.out``:
 * ``best.safetensors``: the weights with the lowest evaluation fMSE (with ``eval_data``);
 * ``state.pt``: everything ``--resume`` needs (weights, optimizers, scheduler, step);
 * ``log.csv``: ``step, loss, loss_pixel, loss_adv, loss_d, lr, images_per_s, seconds``;
-* ``eval.csv``: one row per evaluation; ``config.yaml``: the resolved configuration.
+* ``eval.csv``: one row per evaluation (the 256-protocol metrics, and ``harmonious_mse``:
+  the real images as inputs); ``config.yaml``: the resolved configuration.
 
 Every file is written atomically, so a run killed at any moment resumes from the last
 ``state.pt``. Run data-parallel with ``torchrun --nproc_per_node=N -m s2crnet train ...``.
@@ -181,6 +182,8 @@ def _unwrap(module: nn.Module) -> nn.Module:
 
 
 def _evaluate(model: S2CRNet, config: TrainConfig) -> dict[str, float]:
+    """The 256-protocol metrics on ``eval_data``, plus ``harmonious_mse``: the MSE when
+    the real image is the input (it should come back unchanged)."""
     from ..evaluation import evaluate
 
     model.eval()
@@ -188,9 +191,20 @@ def _evaluate(model: S2CRNet, config: TrainConfig) -> dict[str, float]:
         results = evaluate(
             config.eval_data, "model", model, "256", config.eval_subsets, progress=False
         )
+        harmonious = evaluate(
+            config.eval_data,
+            "model",
+            model,
+            "256",
+            config.eval_subsets,
+            progress=False,
+            ssim=False,
+            harmonious=True,
+        )
     finally:
         model.train()
-    return results["subsets"]["All"]
+    metrics = results["subsets"]["All"]
+    return {**metrics, "harmonious_mse": harmonious["subsets"]["All"]["mse"]}
 
 
 def train(config: TrainConfig, resume: bool = False) -> Path:
@@ -260,7 +274,11 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     )
     log = _CsvLog(out / "log.csv", LOG_COLUMNS, resume) if rt.main else None
     eval_log = (
-        _CsvLog(out / "eval.csv", ("step", "mse", "fmse", "psnr", "fpsnr", "ssim"), resume)
+        _CsvLog(
+            out / "eval.csv",
+            ("step", "mse", "fmse", "psnr", "fpsnr", "ssim", "harmonious_mse"),
+            resume,
+        )
         if rt.main and config.eval_data
         else None
     )
@@ -363,7 +381,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             bar.write(
                 f"step {step}: eval "
                 + ", ".join(
-                    f"{k} {metrics[k]:.4g}" for k in ("mse", "fmse", "psnr", "fpsnr", "ssim")
+                    f"{k} {metrics[k]:.4g}"
+                    for k in ("mse", "fmse", "psnr", "fpsnr", "ssim", "harmonious_mse")
                 )
             )
             eval_log.write({"step": step, **{k: f"{metrics[k]:.6g}" for k in metrics}})
