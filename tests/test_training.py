@@ -60,9 +60,13 @@ def test_smoke_train_then_resume(tmp_path):
     assert any(not torch.equal(first[k], second[k]) for k in first)  # weights changed
 
 
-def test_resumed_run_equals_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize(
+    "schedule",
+    [[], ["--warmup-steps", "4", "--backbone-lr-scale", "0.1"]],  # cosine depends on --steps
+)
+def test_resumed_run_equals_uninterrupted_run(tmp_path, schedule):
     photos = make_photo_folder(tmp_path / "photos")
-    common = ["--photos", photos, *TINY, "--adv-weight", "0", "--seed", "3"]
+    common = ["--photos", photos, *TINY, "--adv-weight", "0", "--seed", "3", *schedule]
     assert run_train("--out", tmp_path / "a", "--steps", 6, *common)[0] == 0
     assert run_train("--out", tmp_path / "b", "--steps", 3, *common)[0] == 0
     assert run_train("--out", tmp_path / "b", "--steps", 6, "--resume")[0] == 0
@@ -267,3 +271,25 @@ def test_init_weights_start_from_a_whole_model(tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # lr 0: unchanged
     code, err = run_train(*args, "--stages", 1, "--out", tmp_path / "c")
     assert code == 2 and "differs from this run's" in err and "Traceback" not in err, err
+
+
+def test_warmup_and_schedules():
+    from s2crnet.training.trainer import _schedule
+
+    warm = _schedule(merge({"photos": "p", "steps": 10, "warmup_steps": 4}), 10)
+    assert [warm(s) for s in range(5)] == [0.25, 0.5, 0.75, 1.0, 1.0]
+    cosine = _schedule(merge({"photos": "p", "steps": 10, "lr_schedule": "cosine"}), 10)
+    assert cosine(0) == 1.0 and cosine(5) == pytest.approx(0.5) and cosine(10) == 0.0
+
+
+def test_backbone_learning_rate_scale():
+    from s2crnet import S2CRNet
+    from s2crnet.training.trainer import _optimizer
+
+    model = S2CRNet.from_name("s2crnet-squeezenet")
+    config = merge({"photos": "p", "steps": 1, "lr": 1e-3, "backbone_lr_scale": 0.1})
+    backbone, heads = _optimizer(model, config).param_groups
+    assert backbone["lr"] == pytest.approx(1e-4) and heads["lr"] == 1e-3
+    assert len(backbone["params"]) + len(heads["params"]) == len(list(model.parameters()))
+    assert {id(p) for p in backbone["params"]} == {id(p) for p in model.backbone.parameters()}
+    assert len(_optimizer(model, merge({"photos": "p", "steps": 1})).param_groups) == 1

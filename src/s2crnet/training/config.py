@@ -29,7 +29,9 @@ class TrainConfig(S2CRNetConfig):
     the samples show the untouched photo (or real image) as the input, so that the model
     learns to leave an already harmonious image alone. ``init_weights`` starts from a
     whole trained model (ours or the released checkpoint; same model config) to
-    fine-tune it. Length: ``steps`` optimizer
+    fine-tune it. ``warmup_steps`` ramps the learning rate up linearly;
+    ``backbone_lr_scale`` trains the backbone at that fraction of ``lr`` (a pretrained
+    backbone at full rate can lose all its activations). Length: ``steps`` optimizer
     steps in total, or ``epochs`` over the data when ``steps`` is not given.
     """
 
@@ -55,6 +57,8 @@ class TrainConfig(S2CRNetConfig):
     lr: float = 2e-4
     weight_decay: float = 1e-2
     lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    backbone_lr_scale: float = 1.0
     adv_weight: float = 0.01
     ema: float = 0.0
     # run
@@ -81,6 +85,10 @@ class TrainConfig(S2CRNetConfig):
             raise ValueError("--backbone-weights and --from-scratch contradict each other")
         if self.init_weights and self.backbone_weights:
             raise ValueError("--init-weights and --backbone-weights contradict each other")
+        if self.warmup_steps < 0:
+            raise ValueError("--warmup-steps must be >= 0")
+        if self.backbone_lr_scale < 0:
+            raise ValueError("--backbone-lr-scale must be >= 0")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError("--lr-schedule must be constant or cosine")
         if self.device not in ("auto", "cpu", "cuda"):

@@ -135,9 +135,31 @@ def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
 
 
 def _schedule(config: TrainConfig, total: int):
-    if config.lr_schedule == "cosine":
-        return lambda step: 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
-    return lambda step: 1.0
+    """The learning-rate factor at each step: a linear warm-up, then constant or cosine."""
+    warmup = config.warmup_steps
+
+    def factor(step: int) -> float:
+        ramp = min(1.0, (step + 1) / warmup) if warmup else 1.0
+        if config.lr_schedule == "cosine":
+            return ramp * 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+        return ramp
+
+    return factor
+
+
+def _optimizer(model: S2CRNet, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW; the backbone at ``lr * backbone_lr_scale`` (gentler fine-tuning of
+    pretrained features), the curve heads at ``lr`` (one group when the scale is 1)."""
+    if config.backbone_lr_scale == 1:
+        return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    backbone = list(model.backbone.parameters())
+    ids = {id(p) for p in backbone}
+    heads = [p for p in model.parameters() if id(p) not in ids]
+    groups = [
+        {"params": backbone, "lr": config.lr * config.backbone_lr_scale},
+        {"params": heads, "lr": config.lr},
+    ]
+    return torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
 # --------------------------------------------------------------------------- files
@@ -224,7 +246,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     total = config.total_steps(len(dataset), rt.world)
     model = _build_model(config, init_backbone=not resume).to(rt.device).train()
     disc = Discriminator().to(rt.device).train() if config.adv_weight > 0 else None
-    opt_g = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    opt_g = _optimizer(model, config)
     opt_d = torch.optim.RMSprop(disc.parameters(), lr=config.lr) if disc is not None else None
     sched = torch.optim.lr_scheduler.LambdaLR(opt_g, _schedule(config, total))
     ema = None
@@ -250,7 +272,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             disc.load_state_dict(state["disc"])
             opt_d.load_state_dict(state["opt_d"])
         step, best = int(state["step"]), float(state["best_fmse"])
-        sched.lr_lambdas[0] = _schedule(config, total)
+        sched.lr_lambdas = [_schedule(config, total)] * len(opt_g.param_groups)
     if rt.main:
         _save_config(out / "config.yaml", config)
 
