@@ -56,6 +56,9 @@ def test_256_protocol_and_model_method(tmp_path, model):
     assert Image.open(tmp_path / "saved" / "HFlickr" / "f0003_1_4.png").size == (256, 256)
     with pytest.raises(ValueError, match="needs a model"):
         evaluate(root, "model", None, progress=False)
+    zero = evaluate(root, "model", model, protocol="256", progress=False, strength=0.0)
+    for key in ("mse", "fmse"):  # strength 0 is the identity
+        assert zero["subsets"]["All"][key] == pytest.approx(identity["subsets"]["All"][key])
 
 
 def test_reinhard_moves_foreground_statistics_only():
@@ -99,6 +102,7 @@ def test_cli_evaluate_writes_json_and_reports_errors(tmp_path, weights_file):
         (["--data", str(root)], "needs --weights"),
         (["--data", str(tmp_path / "absent"), "--method", "identity"], "no such iHarmony4"),
         (["--data", str(root), "--method", "identity", "--subsets", "HCOCO"], "HCOCO"),
+        (["--data", str(root), "--method", "identity", "--strength", "0.5"], "only for"),
     ):
         result = runner.invoke(cli, ["evaluate", *args])
         assert result.exit_code == 2 and message in result.stderr, result.stderr

@@ -39,8 +39,9 @@ METRIC_ORDER = ("mse", "fmse", "psnr", "psnr_gtmax", "fpsnr", "ssim", "lpips")
 Method = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
 
-def make_method(name: str, model: Any = None) -> Method:
-    """The harmonization function for a method name."""
+def make_method(name: str, model: Any = None, strength: float = 1.0) -> Method:
+    """The harmonization function for a method name (``strength``: the model's curves
+    at that strength, see :meth:`s2crnet.Curves.with_strength`)."""
     if name == "identity":
         return lambda composite, mask, label: composite
     if name == "reinhard":
@@ -55,7 +56,8 @@ def make_method(name: str, model: Any = None) -> Method:
 
         def run(composite: np.ndarray, mask: np.ndarray, label: int) -> np.ndarray:
             index = label if model.config.semantic else None
-            return apply_curves(composite, mask, predict_curves(model, composite, mask, index))
+            curves = predict_curves(model, composite, mask, index)
+            return apply_curves(composite, mask, curves.with_strength(strength))
 
         return run
     raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")
@@ -103,11 +105,13 @@ def evaluate(
     limit: int | None = None,
     ssim: bool = True,
     harmonious: bool = False,
+    strength: float = 1.0,
 ) -> dict[str, Any]:
     """Evaluate a method on an iHarmony4-layout folder.
 
     With ``harmonious``, the method gets the real image (an already harmonious
     composite) instead of the composite: a good method leaves it nearly unchanged.
+    ``strength`` scales a model's curves (1 as predicted; below 1 towards the identity).
 
     Returns:
         ``{"protocol", "method", "split", "subsets": {name: {"count", metric: mean}},
@@ -115,7 +119,7 @@ def evaluate(
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
-    run = make_method(method, model)
+    run = make_method(method, model, strength)
     triplets = list_triplets(root, split, subsets, labels)[:limit]
     per_subset: dict[str, list[dict[str, float]]] = defaultdict(list)
     per_bucket: dict[str, list[dict[str, float]]] = defaultdict(list)

@@ -38,6 +38,13 @@ from .group import cli
     help="Feed the real image instead of the composite (should come back unchanged).",
 )
 @click.option(
+    "--strength",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Apply the model's curves at this strength (as harmonize --strength).",
+)
+@click.option(
     "--lpips-weights",
     type=click.Path(path_type=Path),
     help="torchvision-format AlexNet weights for LPIPS (default: torchvision's cache).",
@@ -58,6 +65,7 @@ def evaluate(
     lpips_weights: Path | None,
     no_ssim: bool,
     harmonious: bool,
+    strength: float,
     device: str,
 ) -> None:
     """Measure a method on an iHarmony4-layout folder: MSE, fMSE, PSNR, fPSNR, SSIM (LPIPS)."""
@@ -69,8 +77,8 @@ def evaluate(
         if weights is None:
             raise UserError("--method model needs --weights PATH")
         model = load_model_for(weights, device)
-    elif weights is not None:
-        raise UserError(f"--weights is only for --method model, not {method}")
+    elif weights is not None or strength != 1.0:
+        raise UserError(f"--weights and --strength are only for --method model, not {method}")
     if json_file is not None:
         check_json = json_file.parent if str(json_file.parent) else Path(".")
         if not check_json.is_dir():
@@ -97,6 +105,7 @@ def evaluate(
             save_images,
             ssim=not no_ssim,
             harmonious=harmonious,
+            strength=strength,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(str(exc)) from None
