@@ -248,7 +248,8 @@ def predict_curves(
 ) -> Curves:
     """Curves for one full-resolution ``(H, W, 3)`` image and ``(H, W)`` uint8 mask."""
     foreground, background = thumbnails(rgb, mask, model.config.thumbnail)
-    return Curves(model.curves_from_thumbnails(foreground, background, label))
+    params = model.curves_from_thumbnails(foreground, background, label)
+    return Curves(params, model.config.curve_strength)
 
 
 def _check_overlaps(masks: list[np.ndarray], names: list[str]) -> None:
@@ -294,7 +295,8 @@ def harmonize_picture(
         model: the curve predictor.
         labels: one label for all objects, or one per object.
         names: the masks' names for messages.
-        strength: curve strength (see :class:`Curves`).
+        strength: curve strength (see :class:`Curves`), times the model's
+            ``config.curve_strength``.
         reference: ``(rgb, mask or None)`` of another photo whose background (outside its
             mask, or all of it) guides the colours instead of the composite's.
     """
@@ -315,6 +317,7 @@ def harmonize_picture(
     else:
         background = background_thumbnail(square, resize_square(union, size), size)
     rgb, results = picture.rgb, []
+    strength = strength * model.config.curve_strength  # the model's calibration
     for values, name, index in zip(masks, names, indices, strict=True):
         if not values.any():
             warnings.warn(f"{name}: the mask is empty; its object is left unchanged", stacklevel=3)
@@ -373,7 +376,8 @@ def harmonize(
         label: the object's class for semantic models (name or index; None = ``other``);
             a list gives one per object.
         device: where to run the network (default: where the model is, or CPU).
-        strength: 0 changes nothing, 1 is the model's curve, between interpolates the
+        strength: 0 changes nothing, 1 is the model's curve (at the model's calibrated
+            ``config.curve_strength``, which this multiplies), between interpolates the
             curve, above 1 exaggerates it (see :class:`Curves`).
         label_map: instead of ``mask``: an integer image, 0 = background, 1..N = objects.
         reference: another photo whose background guides the colours (Fig. 9 of the

@@ -38,6 +38,11 @@ class S2CRNetConfig:
             positive, so every curve is monotone).
         thumbnail: side of the square thumbnails the backbone sees.
         normalize: apply ImageNet mean/std to the masked thumbnails (released: False).
+        curve_strength: the strength at which the predicted curves are applied
+            (:class:`s2crnet.Curves` ``strength``: below 1 moves the composed curve towards
+            the identity); a user's ``strength`` multiplies it. 1 as released; a model may
+            be calibrated lower so that it leaves already harmonious images nearly alone.
+            Training ignores it (the loss sees the raw curves).
     """
 
     backbone: str = "squeezenet1_1"
@@ -47,6 +52,7 @@ class S2CRNetConfig:
     activation: str = "none"
     thumbnail: int = 256
     normalize: bool = False
+    curve_strength: float = 1.0
 
     def __post_init__(self) -> None:
         if self.backbone not in BACKBONES:
@@ -61,6 +67,8 @@ class S2CRNetConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not (isinstance(self.curve_strength, int | float) and 0 < self.curve_strength < 10):
+            raise ValueError(f"curve_strength must be in (0, 10), got {self.curve_strength!r}")
         if self.thumbnail < 32:
             raise ValueError(f"thumbnail must be at least 32, got {self.thumbnail}")
 

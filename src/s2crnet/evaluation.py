@@ -40,8 +40,8 @@ Method = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
 
 def make_method(name: str, model: Any = None, strength: float = 1.0) -> Method:
-    """The harmonization function for a method name (``strength``: the model's curves
-    at that strength, see :meth:`s2crnet.Curves.with_strength`)."""
+    """The harmonization function for a method name (``strength`` multiplies the model's
+    curve strength, as in :func:`s2crnet.harmonize`)."""
     if name == "identity":
         return lambda composite, mask, label: composite
     if name == "reinhard":
@@ -57,7 +57,7 @@ def make_method(name: str, model: Any = None, strength: float = 1.0) -> Method:
         def run(composite: np.ndarray, mask: np.ndarray, label: int) -> np.ndarray:
             index = label if model.config.semantic else None
             curves = predict_curves(model, composite, mask, index)
-            return apply_curves(composite, mask, curves.with_strength(strength))
+            return apply_curves(composite, mask, curves.with_strength(curves.strength * strength))
 
         return run
     raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")

@@ -194,7 +194,8 @@ def _existing(path: Path | None, what: str) -> None:
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="0 = unchanged, 1 = the model's curve, >1 exaggerates (curve, not pixels).",
+    help="0 = unchanged, 1 = the model's curve at its calibrated strength, >1 exaggerates "
+    "(curve, not pixels).",
 )
 @click.option(
     "--reference-image",
