@@ -156,3 +156,26 @@ def test_harmonious_fraction_shows_the_untouched_photo(tmp_path):
     ih = IHarmony4(make_iharmony4_tree(tmp_path / "ih"), "train", size=32, harmonious=0.999)
     sample = ih[(0, 0)]
     assert torch.equal(sample["composite"], sample["target"])
+
+
+def test_transfer_from_the_same_kind_of_object(tmp_path):
+    from s2crnet.data.photos import PhotoComposites
+
+    root = make_photo_folder(tmp_path / "p", count=6)
+    kinds = ["car", "car", "sky", "sky", "sky", ""]  # the last one's kind is unknown
+    lines = (root / "labels.csv").read_text().splitlines()
+    rows = [lines[0]] + [
+        line.replace(",thing,", f",{kind},", 1) for line, kind in zip(lines[1:], kinds, strict=True)
+    ]
+    (root / "labels.csv").write_text("\n".join(rows) + "\n")
+    same = PhotoComposites(root, transfer_from="same-kind")
+    anything = PhotoComposites(root)
+    rng = np.random.default_rng(0)
+    picks = {i: {same._reference_index(rng, i) for _ in range(200)} for i in range(6)}
+    assert picks[0] == {1} and picks[1] == {0}
+    assert picks[2] == {3, 4} and picks[4] == {2, 3}
+    assert picks[5] == {0, 1, 2, 3, 4}  # unknown kind: any other photo
+    assert {anything._reference_index(rng, 0) for _ in range(200)} == {1, 2, 3, 4, 5}
+    assert same[0]["composite"].shape == (3, 256, 256)
+    with pytest.raises(ValueError, match="transfer_from"):
+        PhotoComposites(root, transfer_from="nearest")

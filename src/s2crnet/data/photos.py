@@ -7,13 +7,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from torch.utils.data import Dataset
 
 from ..batch import list_images
 from ..colour import lab_stats
 from ..labels import DEFAULT_LABEL, LABELS
 from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample
-from .synthetic import ColourFamily, make_composite
+from .synthetic import TRANSFER_SOURCES, ColourFamily, make_composite
 from .transforms import random_crop_flip
 
 __all__ = ["Photo", "PhotoComposites", "list_photos"]
@@ -24,14 +25,16 @@ class Photo:
     image: Path
     mask: Path
     label: int = DEFAULT_LABEL
+    kind: str = ""  # the object's name (labels.csv ``object_name``), "" when unknown
 
 
 def list_photos(root: str | Path) -> list[Photo]:
     """Photos and masks under ``root``: ``images/NAME.*`` with ``masks/NAME.png``.
 
-    ``labels.csv`` (columns ``image``, ``mask``, ``semantic_class``), when present, lists
-    the pairs and their classes; otherwise images and masks pair by name, class ``other``.
-    Unknown class names count as ``other``.
+    ``labels.csv`` (columns ``image``, ``mask``, ``semantic_class``, optional
+    ``object_name``), when present, lists the pairs, their classes and kinds of object;
+    otherwise images and masks pair by name, class ``other``. Unknown class names count
+    as ``other``.
     """
     root = Path(root)
     images, masks = root / "images", root / "masks"
@@ -44,7 +47,8 @@ def list_photos(root: str | Path) -> list[Photo]:
             for row in csv.DictReader(f):
                 name = (row.get("semantic_class") or "other").strip().lower()
                 label = LABELS.index(name) if name in LABELS else DEFAULT_LABEL
-                photos.append(Photo(images / row["image"], masks / row["mask"], label))
+                kind = (row.get("object_name") or "").strip().lower()
+                photos.append(Photo(images / row["image"], masks / row["mask"], label, kind))
     else:
         by_stem = {p.stem: p for p in list_images(masks)}
         photos = [Photo(p, by_stem[p.stem]) for p in list_images(images) if p.stem in by_stem]
@@ -64,7 +68,12 @@ def list_photos(root: str | Path) -> list[Photo]:
 class PhotoComposites(Dataset):
     """Training samples made from photos: the object recoloured (composite), the photo
     itself (target). Every (epoch, index) draws its own crop, flip and colour change; a
-    fraction ``harmonious`` of the samples show the untouched photo as the input."""
+    fraction ``harmonious`` of the samples show the untouched photo as the input.
+
+    ``transfer_from``: where the ``transfer`` colour change takes its colours: ``"any"``
+    other photo's object, or ``"same-kind"``: another object of the same kind (a car's
+    from a car, as iHarmony4's HCOCO and HFlickr composites were made), falling back to
+    any photo when the kind is unknown or alone."""
 
     def __init__(
         self,
@@ -75,8 +84,18 @@ class PhotoComposites(Dataset):
         min_scale: float = 0.5,
         flip: bool = True,
         harmonious: float = 0.0,
+        transfer_from: str = "any",
     ) -> None:
+        if transfer_from not in TRANSFER_SOURCES:
+            raise ValueError(
+                f"transfer_from must be one of {', '.join(TRANSFER_SOURCES)}, got {transfer_from!r}"
+            )
         self.photos = list_photos(root)
+        self.same_kind: dict[str, list[int]] = {}
+        if transfer_from == "same-kind":
+            for i, photo in enumerate(self.photos):
+                if photo.kind:
+                    self.same_kind.setdefault(photo.kind, []).append(i)
         self.size, self.seed, self.min_scale, self.flip = size, seed, min_scale, flip
         self.family = family or ColourFamily()
         self.harmonious = harmonious
@@ -84,10 +103,19 @@ class PhotoComposites(Dataset):
     def __len__(self) -> int:
         return len(self.photos)
 
-    def _reference_stats(self, rng, index: int):
-        other = int(rng.integers(0, len(self.photos) - 1)) if len(self.photos) > 1 else index
-        other += other >= index and len(self.photos) > 1
-        photo = self.photos[other]
+    def _reference_index(self, rng: np.random.Generator, index: int) -> int:
+        """The photo whose object lends its colours to ``index``'s ``transfer``."""
+        peers = self.same_kind.get(self.photos[index].kind, [])
+        if len(peers) > 1:  # another object of the same kind
+            other = peers[int(rng.integers(0, len(peers) - 1))]
+            return peers[-1] if other == index else other
+        if len(self.photos) == 1:
+            return index
+        other = int(rng.integers(0, len(self.photos) - 1))  # any other photo
+        return other + (other >= index)
+
+    def _reference_stats(self, rng: np.random.Generator, index: int):
+        photo = self.photos[self._reference_index(rng, index)]
         image = load_float(photo.image)
         return lab_stats(image, load_mask_float(photo.mask, image.shape[:2]))
 

@@ -26,9 +26,11 @@ import numpy as np
 
 from ..colour import lab_stats, lab_transfer
 
-__all__ = ["OPS", "ColourFamily", "make_composite"]
+__all__ = ["OPS", "TRANSFER_SOURCES", "ColourFamily", "make_composite"]
 
 OPS = ("curves", "gamma", "exposure", "white_balance", "saturation", "contrast", "transfer")
+#: Where ``transfer`` takes its colours: any other photo's object, or one of the same kind.
+TRANSFER_SOURCES = ("any", "same-kind")
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 Stats = tuple[np.ndarray, np.ndarray]

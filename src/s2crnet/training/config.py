@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import S2CRNetConfig
-from ..data.synthetic import OPS, ColourFamily
+from ..data.synthetic import OPS, TRANSFER_SOURCES, ColourFamily
 
 __all__ = ["TrainConfig", "field_base_types", "load_yaml", "merge"]
 
@@ -27,8 +27,9 @@ class TrainConfig(S2CRNetConfig):
     Data: ``photos`` (a folder of photos with masks, composites made on the fly) or
     ``iharmony4`` (the benchmark root, its ``_train`` lists). ``harmonious_fraction`` of
     the samples show the untouched photo (or real image) as the input, so that the model
-    learns to leave an already harmonious image alone. ``init_weights`` starts from a
-    whole trained model (ours or the released checkpoint; same model config) to
+    learns to leave an already harmonious image alone. ``transfer_from``: ``"any"`` or
+    ``"same-kind"`` (see :class:`s2crnet.data.photos.PhotoComposites`). ``init_weights``
+    starts from a whole trained model (ours or the released checkpoint; same model config) to
     fine-tune it. ``warmup_steps`` ramps the learning rate up linearly;
     ``backbone_lr_scale`` trains the backbone at that fraction of ``lr`` (a pretrained
     backbone at full rate can lose all its activations). Length: ``steps`` optimizer
@@ -47,6 +48,7 @@ class TrainConfig(S2CRNetConfig):
     colour_max_ops: int = 3
     colour_strength: float = 1.0
     harmonious_fraction: float = 0.0
+    transfer_from: str = "any"
     backbone_weights: str | None = None
     from_scratch: bool = False
     init_weights: str | None = None
@@ -101,6 +103,8 @@ class TrainConfig(S2CRNetConfig):
                 "--image-size must be at least 80 for the discriminator "
                 "(or turn it off with --adv-weight 0)"
             )
+        if self.transfer_from not in TRANSFER_SOURCES:
+            raise ValueError(f"--transfer-from must be one of {', '.join(TRANSFER_SOURCES)}")
         if not 0 <= self.harmonious_fraction < 1:
             raise ValueError("--harmonious-fraction must be in [0, 1)")
         if not 0 <= self.ema < 1:

@@ -85,7 +85,12 @@ def _dataset(config: TrainConfig):
     if config.photos:
         from ..data.photos import PhotoComposites
 
-        return PhotoComposites(config.photos, family=config.colour_family(), **common)
+        return PhotoComposites(
+            config.photos,
+            family=config.colour_family(),
+            transfer_from=config.transfer_from,
+            **common,
+        )
     from ..data.iharmony4 import IHarmony4
 
     return IHarmony4(config.iharmony4, "train", config.subsets, config.labels, **common)
