@@ -8,7 +8,8 @@ piecewise-linear evaluation. The output is written once, in bands of rows of abo
 columns outside the band's mask extent are copied, the extent is rendered straight into
 the output, and the background inside it is copied back through the inverted mask
 (binary band) or blended (soft band). Beyond the output, the temporaries are a band's
-worth per thread; never a float copy of the image. Pixels where the mask is 0 come back bit for bit.
+worth per thread; never a float copy of the image. Pixels where the mask is 0 come back
+bit for bit.
 """
 
 from __future__ import annotations
@@ -142,16 +143,16 @@ def apply_curves(
     render = _renderer(curves, rgb.dtype)
 
     def band(top: int) -> None:
-        rows_ = slice(top, min(top + rows, height))
-        extent = _column_extent(mask[rows_])
+        span = slice(top, min(top + rows, height))
+        extent = _column_extent(mask[span])
         if extent is None:
-            out[rows_] = rgb[rows_]
+            out[span] = rgb[span]
             return
         left, right = extent
-        out[rows_, :left] = rgb[rows_, :left]
-        out[rows_, right:] = rgb[rows_, right:]
-        source, target = rgb[rows_, left:right], out[rows_, left:right]
-        alpha = mask[rows_, left:right]
+        out[span, :left] = rgb[span, :left]
+        out[span, right:] = rgb[span, right:]
+        source, target = rgb[span, left:right], out[span, left:right]
+        alpha = mask[span, left:right]
         render(target, source)
         inverse = cv2.threshold(alpha, 254, 255, cv2.THRESH_BINARY_INV)[1]
         # pixels in 1..254 are counted by both: (a < 255) + (a > 0) - all
