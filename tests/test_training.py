@@ -269,6 +269,9 @@ def test_init_weights_start_from_a_whole_model(tmp_path):
     assert code == 0, err
     a, b = load_file(str(start)), load_file(str(tmp_path / "b" / "last.safetensors"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # lr 0: unchanged
+    code, err = run_train(*args, "--curve-strength", 0.5, "--out", tmp_path / "s")
+    assert code == 0, err  # not architecture: the run's own strength is recorded
+    assert load_model(tmp_path / "s" / "last.safetensors").config.curve_strength == 0.5
     code, err = run_train(*args, "--stages", 1, "--out", tmp_path / "c")
     assert code == 2 and "differs from this run's" in err and "Traceback" not in err, err
 

@@ -17,6 +17,7 @@ Every file is written atomically, so a run killed at any moment resumes from the
 from __future__ import annotations
 
 import csv
+import dataclasses
 import math
 import os
 import time
@@ -124,9 +125,10 @@ def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
     model = S2CRNet(config.model_config())
     if not init_backbone:  # resuming: the saved state replaces every weight
         return model
-    if config.init_weights:  # fine-tuning a whole model: its config must be this run's
+    if config.init_weights:  # fine-tuning a whole model: its architecture must be this run's
         start = load_model(config.init_weights)
-        if start.config != model.config:
+        strength = model.config.curve_strength  # not architecture: this run's applies
+        if dataclasses.replace(start.config, curve_strength=strength) != model.config:
             raise TrainingError(
                 f"{config.init_weights}: its model config {start.config} differs from "
                 f"this run's {model.config}"
