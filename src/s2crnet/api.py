@@ -248,8 +248,20 @@ def predict_curves(
 ) -> Curves:
     """Curves for one full-resolution ``(H, W, 3)`` image and ``(H, W)`` uint8 mask."""
     foreground, background = thumbnails(rgb, mask, model.config.thumbnail)
+    return _model_curves(model, foreground, background, label)
+
+
+def _model_curves(
+    model: CurvePredictor,
+    foreground: np.ndarray,
+    background: np.ndarray,
+    label: int | None,
+    strength: float = 1.0,
+) -> Curves:
+    """The model's curves for one thumbnail pair, at ``strength`` times its calibrated
+    ``config.curve_strength``."""
     params = model.curves_from_thumbnails(foreground, background, label)
-    return Curves(params, model.config.curve_strength)
+    return Curves(params, strength * model.config.curve_strength)
 
 
 def _check_overlaps(masks: list[np.ndarray], names: list[str]) -> None:
@@ -317,16 +329,15 @@ def harmonize_picture(
     else:
         background = background_thumbnail(square, resize_square(union, size), size)
     rgb, results = picture.rgb, []
-    strength = strength * model.config.curve_strength  # the model's calibration
     for values, name, index in zip(masks, names, indices, strict=True):
         if not values.any():
             warnings.warn(f"{name}: the mask is empty; its object is left unchanged", stacklevel=3)
             identity = Curves.identity(model.config.stages, model.config.pieces)
-            results.append(ObjectResult(identity.with_strength(strength), index, name))
+            calibrated = strength * model.config.curve_strength
+            results.append(ObjectResult(identity.with_strength(calibrated), index, name))
             continue
         foreground = foreground_thumbnail(square, resize_square(values, size), size)
-        params = model.curves_from_thumbnails(foreground, background, index)
-        curves = Curves(params, strength)
+        curves = _model_curves(model, foreground, background, index, strength)
         rgb = apply_curves(rgb, values, curves)
         results.append(ObjectResult(curves, index, name))
     if rgb is picture.rgb:
