@@ -179,3 +179,38 @@ def test_transfer_from_the_same_kind_of_object(tmp_path):
     assert same[0]["composite"].shape == (3, 256, 256)
     with pytest.raises(ValueError, match="transfer_from"):
         PhotoComposites(root, transfer_from="nearest")
+
+
+def test_jitter_photo_recolours_the_whole_photo_mildly():
+    from s2crnet.data.synthetic import jitter_photo
+
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0.1, 0.9, (24, 32, 3)).astype(np.float32)
+    changes = []
+    for seed in range(20):
+        out = jitter_photo(photo, np.random.default_rng(seed))
+        assert out.shape == photo.shape and out.dtype == np.float32
+        assert out.min() >= 0 and out.max() <= 1
+        changes.append(float(np.abs(out - photo).mean()))
+    assert min(changes) > 0 and max(changes) < 0.2  # always a change, never a drastic one
+    assert np.allclose(jitter_photo(photo, np.random.default_rng(3), 0.0), photo, atol=1e-6)
+    again = jitter_photo(photo, np.random.default_rng(3))
+    assert np.array_equal(again, jitter_photo(photo, np.random.default_rng(3)))  # seeded
+
+
+def test_photo_jitter_changes_target_and_background_together(tmp_path):
+    root = make_photo_folder(tmp_path / "p", count=3)
+    plain = PhotoComposites(root, size=32, harmonious=0.999)
+    jittered = PhotoComposites(root, size=32, harmonious=0.999, jitter=1.0)
+    a, b = plain[(0, 0)], jittered[(0, 0)]
+    assert torch.equal(b["composite"], b["target"])  # harmonious: input is the (new) target
+    assert not torch.equal(a["target"], b["target"])  # the target itself was recoloured
+    outside = b["mask"][0] == 0
+    assert outside.any() and not torch.equal(a["target"][:, outside], b["target"][:, outside])
+    composite = PhotoComposites(root, size=32, jitter=1.0)[(1, 0)]
+    assert torch.equal(  # outside the object the composite is the jittered target
+        composite["composite"][:, composite["mask"][0] == 0],
+        composite["target"][:, composite["mask"][0] == 0],
+    )
+    with pytest.raises(ValueError, match="jitter"):
+        PhotoComposites(root, jitter=1.5)

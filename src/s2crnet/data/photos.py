@@ -14,7 +14,7 @@ from ..batch import list_images
 from ..colour import lab_stats
 from ..labels import DEFAULT_LABEL, LABELS
 from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample
-from .synthetic import TRANSFER_SOURCES, ColourFamily, make_composite
+from .synthetic import TRANSFER_SOURCES, ColourFamily, jitter_photo, make_composite
 from .transforms import random_crop_flip
 
 __all__ = ["Photo", "PhotoComposites", "list_photos"]
@@ -73,7 +73,10 @@ class PhotoComposites(Dataset):
     ``transfer_from``: where the ``transfer`` colour change takes its colours: ``"any"``
     other photo's object, or ``"same-kind"``: another object of the same kind (a car's
     from a car, as iHarmony4's HCOCO and HFlickr composites were made), falling back to
-    any photo when the kind is unknown or alone."""
+    any photo when the kind is unknown or alone.
+
+    ``jitter``: the fraction of samples whose whole photo (target and background alike)
+    is first mildly recoloured (:func:`~s2crnet.data.synthetic.jitter_photo`)."""
 
     def __init__(
         self,
@@ -85,6 +88,7 @@ class PhotoComposites(Dataset):
         flip: bool = True,
         harmonious: float = 0.0,
         transfer_from: str = "any",
+        jitter: float = 0.0,
     ) -> None:
         if transfer_from not in TRANSFER_SOURCES:
             raise ValueError(
@@ -99,6 +103,9 @@ class PhotoComposites(Dataset):
         self.size, self.seed, self.min_scale, self.flip = size, seed, min_scale, flip
         self.family = family or ColourFamily()
         self.harmonious = harmonious
+        if not 0 <= jitter <= 1:
+            raise ValueError(f"jitter must be in [0, 1], got {jitter}")
+        self.jitter = jitter
 
     def __len__(self) -> int:
         return len(self.photos)
@@ -130,6 +137,8 @@ class PhotoComposites(Dataset):
             mask = (mask > 0).astype(mask.dtype)
         if not (mask > 0.5).any():
             raise ValueError(f"{photo.mask}: the mask is empty")
+        if self.jitter > 0 and rng.random() < self.jitter:  # a recoloured photo is the target
+            target = jitter_photo(target, rng)
         if rng.random() < self.harmonious:  # an already harmonious input: keep it as it is
             return to_sample(target, mask, target, photo.label)
         composite, _ = make_composite(

@@ -26,9 +26,11 @@ import numpy as np
 
 from ..colour import lab_stats, lab_transfer
 
-__all__ = ["OPS", "TRANSFER_SOURCES", "ColourFamily", "make_composite"]
+__all__ = ["JITTER_OPS", "OPS", "TRANSFER_SOURCES", "ColourFamily", "jitter_photo", "make_composite"]
 
 OPS = ("curves", "gamma", "exposure", "white_balance", "saturation", "contrast", "transfer")
+#: Whole-photo changes drawn by :func:`jitter_photo` (what cameras and global edits vary).
+JITTER_OPS = ("gamma", "exposure", "white_balance", "saturation", "contrast")
 #: Where ``transfer`` takes its colours: any other photo's object, or one of the same kind.
 TRANSFER_SOURCES = ("any", "same-kind")
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
@@ -168,3 +170,28 @@ def make_composite(
         ops = ["offset"]
     composite = (photo + (changed - photo) * alpha).astype(np.float32)
     return composite, ops
+
+
+def jitter_photo(photo: np.ndarray, rng: np.random.Generator, strength: float = 0.5) -> np.ndarray:
+    """The whole photo mildly recoloured by one or two global changes from
+    :data:`JITTER_OPS` (ranges of :class:`ColourFamily` at ``strength``).
+
+    Used on a training photo before its composite is made, so the target and the
+    background change together: the look of a natural object then varies more, and the
+    model must judge the object against its background rather than against a prior of how
+    such objects look (which makes it recolour real, harmonious images).
+
+    Args:
+        photo: ``(H, W, 3)`` float32 RGB in [0, 1].
+        rng: the seeded generator that decides everything.
+        strength: scales the ranges (0 returns the photo unchanged).
+
+    Returns:
+        ``(H, W, 3)`` float32 in [0, 1].
+    """
+    family = ColourFamily(ops=JITTER_OPS, strength=strength)
+    whole = np.ones(photo.shape[:2], np.float32)  # contrast about the whole photo's mean
+    out = photo
+    for op in rng.choice(JITTER_OPS, size=int(rng.integers(1, 3)), replace=False):
+        out = np.clip(_apply(str(op), out, whole, rng, family, lambda: None), 0, 1)
+    return np.asarray(out, np.float32)

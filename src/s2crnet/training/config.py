@@ -28,7 +28,8 @@ class TrainConfig(S2CRNetConfig):
     ``iharmony4`` (the benchmark root, its ``_train`` lists). ``harmonious_fraction`` of
     the samples show the untouched photo (or real image) as the input, so that the model
     learns to leave an already harmonious image alone. ``transfer_from``: ``"any"`` or
-    ``"same-kind"`` (see :class:`s2crnet.data.photos.PhotoComposites`). ``init_weights``
+    ``"same-kind"`` (see :class:`s2crnet.data.photos.PhotoComposites`); ``photo_jitter``:
+    the fraction of photos recoloured as a whole first (target included). ``init_weights``
     starts from a whole trained model (ours or the released checkpoint; same model config) to
     fine-tune it. ``warmup_steps`` ramps the learning rate up linearly;
     ``backbone_lr_scale`` trains the backbone at that fraction of ``lr`` (a pretrained
@@ -49,6 +50,7 @@ class TrainConfig(S2CRNetConfig):
     colour_strength: float = 1.0
     harmonious_fraction: float = 0.0
     transfer_from: str = "any"
+    photo_jitter: float = 0.0
     backbone_weights: str | None = None
     from_scratch: bool = False
     init_weights: str | None = None
@@ -105,6 +107,10 @@ class TrainConfig(S2CRNetConfig):
             )
         if self.transfer_from not in TRANSFER_SOURCES:
             raise ValueError(f"--transfer-from must be one of {', '.join(TRANSFER_SOURCES)}")
+        if not 0 <= self.photo_jitter <= 1:
+            raise ValueError("--photo-jitter must be in [0, 1]")
+        if self.photo_jitter > 0 and not self.photos:
+            raise ValueError("--photo-jitter needs --photos (it recolours the training photos)")
         if not 0 <= self.harmonious_fraction < 1:
             raise ValueError("--harmonious-fraction must be in [0, 1)")
         if not 0 <= self.ema < 1:

@@ -90,6 +90,7 @@ def _dataset(config: TrainConfig):
             config.photos,
             family=config.colour_family(),
             transfer_from=config.transfer_from,
+            jitter=config.photo_jitter,
             **common,
         )
     from ..data.iharmony4 import IHarmony4
