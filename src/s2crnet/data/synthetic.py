@@ -26,7 +26,14 @@ import numpy as np
 
 from ..colour import lab_stats, lab_transfer
 
-__all__ = ["JITTER_OPS", "OPS", "TRANSFER_SOURCES", "ColourFamily", "jitter_photo", "make_composite"]
+__all__ = [
+    "JITTER_OPS",
+    "OPS",
+    "TRANSFER_SOURCES",
+    "ColourFamily",
+    "jitter_photo",
+    "make_composite",
+]
 
 OPS = ("curves", "gamma", "exposure", "white_balance", "saturation", "contrast", "transfer")
 #: Whole-photo changes drawn by :func:`jitter_photo` (what cameras and global edits vary).
