@@ -65,7 +65,7 @@ def dev_results():
 def test_quality_on_the_dev_set(dev_results):
     """A looser version of the model card's targets (there: MSE at most 50% of the
     input's, every subset better than the input, an already harmonious image back with
-    MSE at most 30; the shipped model reaches 59%, all subsets, 28.6)."""
+    MSE at most 30; the shipped model reaches 57%, all subsets, 29.5)."""
     model, given = dev_results["model"]["subsets"], dev_results["input"]["subsets"]
     assert model["All"]["mse"] < 0.7 * given["All"]["mse"]
     for subset in given:
