@@ -21,6 +21,20 @@ from s2crnet.images import Picture, write_image
 HERE = Path(__file__).resolve().parent
 
 
+def paste(photo: np.ndarray, mask: np.ndarray, changed: np.ndarray) -> np.ndarray:
+    """A composite: ``photo`` (uint8 RGB) with ``changed`` (float RGB in [0, 1]) blended
+    in by ``mask`` (uint8, 255 = object)."""
+    rgb = photo.astype(np.float32) / 255
+    alpha = (mask.astype(np.float32) / 255)[..., None]
+    return np.round((rgb * (1 - alpha) + changed * alpha) * 255).astype(np.uint8)
+
+
+def object_mse(image: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> float:
+    """MSE between ``image`` and ``photo`` inside the object (``mask`` > 127)."""
+    inside = mask > 127
+    return float(((image[inside].astype(np.float64) - photo[inside]) ** 2).mean())
+
+
 def main() -> None:
     photo = skimage.data.coffee()  # (400, 600, 3) RGB
     h, w = photo.shape[:2]
@@ -39,10 +53,8 @@ def main() -> None:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     mask = cv2.drawContours(np.zeros_like(mask), contours, -1, 255, cv2.FILLED)
 
-    rgb = photo.astype(np.float32) / 255
-    washed = rgb**0.6  # a hazier, brighter shot: shadows lifted, colours paler
-    alpha = (mask.astype(np.float32) / 255)[..., None]
-    composite = np.round((rgb * (1 - alpha) + washed * alpha) * 255).astype(np.uint8)
+    washed = (photo.astype(np.float32) / 255) ** 0.6  # a hazier, brighter shot
+    composite = paste(photo, mask, washed)
     write_image(HERE / "composite.jpg", Picture(composite), quality=92)
     write_image(HERE / "mask.png", Picture(np.repeat(mask[..., None], 3, 2), grey=True))
     print(
@@ -61,9 +73,8 @@ def main() -> None:
 
     before = read_image(HERE / "composite.jpg")
     after = Picture(harmonize(HERE / "composite.jpg", HERE / "mask.png").image)
-    inside = mask > 127
     for name, image in (("composite", before.rgb), ("harmonized", after.rgb)):
-        error = ((image[inside].astype(float) - photo[inside]) ** 2).mean()
+        error = object_mse(image, photo, mask)
         print(f"{name}: MSE to the original photo inside the object {error:.0f}")
     picture = HERE.parent / "docs" / "images" / "quickstart.jpg"
     write_image(picture, compare_image(before, after, mask), quality=85)

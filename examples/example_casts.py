@@ -3,20 +3,18 @@
 For each change of the cup and saucer in scikit-image's ``coffee`` photo (the mask of
 ``examples/mask.png``), prints the MSE inside the object to the original photo, of the
 composite and of the default model's result (arrays, no JPEG). The table in
-``docs/model-card.md`` comes from this script. Run: ``python scripts/example_casts.py``.
+``docs/model-card.md`` comes from this script. Run: ``python examples/example_casts.py``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import skimage.data
+from make_example import HERE, object_mse, paste
 
 import s2crnet
 from s2crnet.images import read_mask
 
-ROOT = Path(__file__).resolve().parents[1]
 LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 CHANGES = {
@@ -34,21 +32,14 @@ CHANGES = {
 
 def main() -> None:
     photo = skimage.data.coffee()
-    mask = read_mask(ROOT / "examples" / "mask.png").oriented()
-    inside = mask > 127
-    alpha = (mask.astype(np.float32) / 255)[..., None]
+    mask = read_mask(HERE / "mask.png").oriented()
     rgb = photo.astype(np.float32) / 255
     print("| change | composite | harmonized |\n|---|---|---|")
     for name, change in CHANGES.items():
-        changed = np.clip(change(rgb), 0, 1)
-        composite = np.round((rgb * (1 - alpha) + changed * alpha) * 255).astype(np.uint8)
+        composite = paste(photo, mask, np.clip(change(rgb), 0, 1))
         result = s2crnet.harmonize(composite, mask).image
-
-        def mse(image: np.ndarray) -> float:
-            diff = image.astype(np.float64) - photo
-            return float((diff[inside] ** 2).mean())
-
-        print(f"| {name} | {mse(composite):.0f} | {mse(result):.0f} |")
+        before, after = object_mse(composite, photo, mask), object_mse(result, photo, mask)
+        print(f"| {name} | {before:.0f} | {after:.0f} |")
 
 
 if __name__ == "__main__":
