@@ -147,6 +147,7 @@ def test_configuration_errors_are_one_line(tmp_path):
         )
         assert code == 2, (args, err)
         assert message in err and "Traceback" not in err, (args, err)
+        assert not (tmp_path / "o").exists(), args  # a failed start leaves no output folder
 
 
 def test_missing_imagenet_weights_stop_with_a_clear_message(tmp_path, monkeypatch):

@@ -243,16 +243,16 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     rt = _runtime(config.device)
     out = Path(config.out)
     state_path = out / "state.pt"
-    if rt.main:
-        out.mkdir(parents=True, exist_ok=True)
-        if not resume and state_path.exists():
-            raise TrainingError(f"{out} already holds a run; use --resume, or another --out")
+    if rt.main and not resume and state_path.exists():
+        raise TrainingError(f"{out} already holds a run; use --resume, or another --out")
     if resume and not state_path.is_file():
         raise TrainingError(f"{state_path}: nothing to resume")
 
     dataset = _dataset(config)
     total = config.total_steps(len(dataset), rt.world)
     model = _build_model(config, init_backbone=not resume).to(rt.device).train()
+    if rt.main:  # only once the data and the starting weights are known to be good
+        out.mkdir(parents=True, exist_ok=True)
     disc = Discriminator().to(rt.device).train() if config.adv_weight > 0 else None
     opt_g = _optimizer(model, config)
     opt_d = torch.optim.RMSprop(disc.parameters(), lr=config.lr) if disc is not None else None
