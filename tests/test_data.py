@@ -73,6 +73,15 @@ def test_photo_listing_with_and_without_labels(tmp_path):
         list_photos(tmp_path / "nothing")
 
 
+def test_photo_composites_pool_several_folders(tmp_path):
+    a = make_photo_folder(tmp_path / "a")
+    b = make_photo_folder(tmp_path / "b", count=3, labels=False)
+    ds = PhotoComposites([a, str(b)], size=32)
+    assert len(ds) == 9
+    assert [p.image.parent.parent for p in ds.photos] == [a] * 6 + [b] * 3
+    assert len(PhotoComposites(a, size=32)) == 6
+
+
 def test_photo_composites_change_only_the_object(tmp_path):
     ds = PhotoComposites(make_photo_folder(tmp_path), size=32, seed=1)
     for key in [(i, e) for i in range(6) for e in range(3)]:

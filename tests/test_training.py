@@ -17,6 +17,7 @@ from _helpers import make_iharmony4_tree, make_photo_folder
 from s2crnet import load_model
 from s2crnet.cli import cli
 from s2crnet.training import TrainConfig, TrainingError, load_yaml, merge, train
+from s2crnet.training.losses import pixel_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 # fmt: off
@@ -58,6 +59,27 @@ def test_smoke_train_then_resume(tmp_path):
     assert torch.load(out / "state.pt", weights_only=True)["step"] == 7
     second = load_file(str(out / "last.safetensors"))
     assert any(not torch.equal(first[k], second[k]) for k in first)  # weights changed
+
+
+def test_several_photo_folders_and_the_chosen_pixel_loss(tmp_path, monkeypatch):
+    import s2crnet.training.trainer as trainer
+
+    chosen = []
+
+    def spy(name):
+        chosen.append(name)
+        return pixel_loss(name)
+
+    monkeypatch.setattr(trainer, "pixel_loss", spy)
+    a = make_photo_folder(tmp_path / "a")
+    b = make_photo_folder(tmp_path / "b", count=3, labels=False)
+    out = tmp_path / "run"
+    code, err = run_train(
+        "--photos", f"{a},{b}", "--pixel-loss", "mse", "--out", out, "--steps", 2, *TINY
+    )
+    assert code == 0, err
+    assert chosen == ["mse"]
+    assert load_yaml(out / "config.yaml")["photos"] == [str(a), str(b)]
 
 
 @pytest.mark.parametrize(

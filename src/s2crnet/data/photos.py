@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,11 +77,13 @@ class PhotoComposites(Dataset):
     any photo when the kind is unknown or alone.
 
     ``jitter``: the fraction of samples whose whole photo (target and background alike)
-    is first mildly recoloured (:func:`~s2crnet.data.synthetic.jitter_photo`)."""
+    is first mildly recoloured (:func:`~s2crnet.data.synthetic.jitter_photo`).
+
+    ``root``: one folder (see :func:`list_photos`) or several, whose photos are pooled."""
 
     def __init__(
         self,
-        root: str | Path,
+        root: str | Path | Sequence[str | Path],
         size: int = 256,
         family: ColourFamily | None = None,
         seed: int = 0,
@@ -94,7 +97,8 @@ class PhotoComposites(Dataset):
             raise ValueError(
                 f"transfer_from must be one of {', '.join(TRANSFER_SOURCES)}, got {transfer_from!r}"
             )
-        self.photos = list_photos(root)
+        roots = [root] if isinstance(root, (str, Path)) else list(root)
+        self.photos = [photo for r in roots for photo in list_photos(r)]
         self.same_kind: dict[str, list[int]] = {}
         if transfer_from == "same-kind":
             for i, photo in enumerate(self.photos):

@@ -13,7 +13,11 @@ from typing import Any
 from ..config import S2CRNetConfig
 from ..data.synthetic import OPS, TRANSFER_SOURCES, ColourFamily
 
-__all__ = ["TrainConfig", "field_base_types", "load_yaml", "merge"]
+__all__ = ["PIXEL_LOSSES", "TrainConfig", "field_base_types", "load_yaml", "merge"]
+
+#: ``--pixel-loss`` choices: the paper's relative L1, or the whole-image MSE the benchmark
+#: reports (:mod:`s2crnet.training.losses`).
+PIXEL_LOSSES = ("relative-l1", "mse")
 
 
 @dataclass(frozen=True)
@@ -24,7 +28,7 @@ class TrainConfig(S2CRNetConfig):
     normalize) are inherited from :class:`S2CRNetConfig`; :meth:`model_config` gives the
     model's part alone, which is what the saved weights record.
 
-    Data: ``photos`` (a folder of photos with masks, composites made on the fly) or
+    Data: ``photos`` (folders of photos with masks, pooled; composites made on the fly) or
     ``iharmony4`` (the benchmark root, its ``_train`` lists). ``harmonious_fraction`` of
     the samples show the untouched photo (or real image) as the input, so that the model
     learns to leave an already harmonious image alone. ``transfer_from``: ``"any"`` or
@@ -33,12 +37,14 @@ class TrainConfig(S2CRNetConfig):
     starts from a whole trained model (ours or the released checkpoint; same model config) to
     fine-tune it. ``warmup_steps`` ramps the learning rate up linearly;
     ``backbone_lr_scale`` trains the backbone at that fraction of ``lr`` (a pretrained
-    backbone at full rate can lose all its activations). Length: ``steps`` optimizer
+    backbone at full rate can lose all its activations). ``pixel_loss``: ``"relative-l1"``
+    (the paper's) or ``"mse"`` (the whole-image MSE the benchmark reports; it weighs an
+    object by its area). Length: ``steps`` optimizer
     steps in total, or ``epochs`` over the data when ``steps`` is not given.
     """
 
     # data
-    photos: str | None = None
+    photos: list[str] | None = None
     iharmony4: str | None = None
     subsets: list[str] | None = None
     labels: str | None = None
@@ -63,6 +69,7 @@ class TrainConfig(S2CRNetConfig):
     lr_schedule: str = "constant"
     warmup_steps: int = 0
     backbone_lr_scale: float = 1.0
+    pixel_loss: str = "relative-l1"
     adv_weight: float = 0.01
     ema: float = 0.0
     # run
@@ -95,6 +102,8 @@ class TrainConfig(S2CRNetConfig):
             raise ValueError("--backbone-lr-scale must be >= 0")
         if self.lr_schedule not in ("constant", "cosine"):
             raise ValueError("--lr-schedule must be constant or cosine")
+        if self.pixel_loss not in PIXEL_LOSSES:
+            raise ValueError(f"--pixel-loss must be one of {', '.join(PIXEL_LOSSES)}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ValueError("--device must be auto, cpu or cuda")
         for name in ("batch_size", "log_every", "save_every", "image_size"):

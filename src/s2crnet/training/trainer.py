@@ -35,7 +35,7 @@ from ..atomic import atomic_path
 from ..model import S2CRNet, make_thumbnails
 from .config import TrainConfig
 from .discriminator import Discriminator
-from .losses import lsgan_discriminator_loss, lsgan_generator_loss, relative_l1
+from .losses import lsgan_discriminator_loss, lsgan_generator_loss, pixel_loss
 from .sampler import StepBatchSampler
 
 __all__ = ["TrainingError", "train"]
@@ -284,6 +284,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     if rt.main:
         _save_config(out / "config.yaml", config)
 
+    pixel_fn = pixel_loss(config.pixel_loss)
     net: nn.Module = model
     critic: nn.Module | None = disc
     if rt.world > 1:
@@ -355,7 +356,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
             foreground, background = make_thumbnails(composite, mask, config.thumbnail)
             curves = net(foreground, background, label).float()  # (B, stages, 3, L)
         outputs = S2CRNet.render(composite, mask, curves)  # per stage (B, 3, H, W)
-        loss_pixel = sum(relative_l1(o, target, mask) for o in outputs)
+        loss_pixel = sum(pixel_fn(o, target, mask) for o in outputs)
         losses = {"loss_pixel": loss_pixel.item()}
         loss = loss_pixel
         if critic is not None:
