@@ -17,7 +17,9 @@ from s2crnet.data import (
     make_composite,
     read_label_list,
 )
+from s2crnet.data.synthetic import DEFAULT_OPS, Reference
 from s2crnet.data.transforms import random_crop_flip
+from s2crnet.training import TrainConfig
 from s2crnet.training.sampler import StepBatchSampler
 
 
@@ -99,12 +101,48 @@ def test_each_colour_op_changes_the_object(op):
     photo = rng.uniform(0.2, 0.8, (24, 24, 3)).astype(np.float32)
     mask = np.zeros((24, 24), np.float32)
     mask[4:20, 4:20] = 1
-    stats = (np.array([30.0, 20.0, -20.0]), np.array([10.0, 5.0, 5.0]))
+    other = np.random.default_rng(1).uniform(0.0, 0.4, (24, 24, 3)).astype(np.float32)
+    ref = Reference.of(other, mask)
     family = ColourFamily(ops=(op,), max_ops=1)
-    composite, ops = make_composite(photo, mask, rng, family, lambda: stats)
+    composite, ops = make_composite(photo, mask, rng, family, lambda: ref)
     assert ops == [op]
     assert np.abs(composite - photo)[mask > 0].mean() >= family.min_change
     np.testing.assert_array_equal(composite[mask == 0], photo[mask == 0])
+
+
+def test_histogram_matching_takes_the_reference_distribution():
+    rng = np.random.default_rng(0)
+    photo = rng.uniform(0.2, 0.8, (64, 64, 3)).astype(np.float32)
+    mask = np.zeros((64, 64), np.float32)
+    mask[8:56, 8:56] = 1
+    other = np.zeros((64, 64, 3), np.float32)
+    other[..., 0] = np.linspace(0.0, 0.5, 64)[None]  # red uniform on [0, 0.5]
+    other[..., 1] = 0.9  # green constant
+    other[..., 2] = np.linspace(0.5, 1.0, 64)[:, None]  # blue uniform on [0.5, 1]
+    ref = Reference.of(other, np.ones((64, 64), np.float32))
+    np.testing.assert_allclose(ref.quantiles[[0, 16, 32], 0], [0.0, 0.25, 0.5], atol=1e-6)
+    family = ColourFamily(ops=("histogram",), max_ops=1)
+    composite, _ = make_composite(photo, mask, rng, family, lambda: ref)
+    inside = composite[mask > 0]
+    np.testing.assert_allclose(
+        np.quantile(inside, [0.1, 0.5, 0.9], axis=0)[:, 0], [0.05, 0.25, 0.45], atol=0.01
+    )
+    np.testing.assert_allclose(inside[:, 1], 0.9, atol=1e-4)
+    np.testing.assert_allclose(np.median(inside[:, 2]), 0.75, atol=0.01)
+    half, _ = make_composite(
+        photo,
+        mask,
+        np.random.default_rng(0),
+        ColourFamily(ops=("histogram",), max_ops=1, strength=0.5),
+        lambda: ref,
+    )  # halfway between the own and the other's quantiles
+    np.testing.assert_allclose(np.median(half[mask > 0][:, 1]), (0.5 + 0.9) / 2, atol=0.02)
+
+
+def test_the_default_family_is_the_shipped_models():
+    assert ColourFamily().ops == DEFAULT_OPS and "histogram" not in DEFAULT_OPS
+    assert set(DEFAULT_OPS) < set(OPS)
+    assert TrainConfig().colour_ops == list(DEFAULT_OPS)
 
 
 def test_composite_differs_even_when_nothing_can_change():

@@ -12,10 +12,9 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from ..batch import list_images
-from ..colour import lab_stats
 from ..labels import DEFAULT_LABEL, LABELS
 from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample
-from .synthetic import TRANSFER_SOURCES, ColourFamily, jitter_photo, make_composite
+from .synthetic import TRANSFER_SOURCES, ColourFamily, Reference, jitter_photo, make_composite
 from .transforms import random_crop_flip
 
 __all__ = ["Photo", "PhotoComposites", "list_photos"]
@@ -125,10 +124,10 @@ class PhotoComposites(Dataset):
         other = int(rng.integers(0, len(self.photos) - 1))  # any other photo
         return other + (other >= index)
 
-    def _reference_stats(self, rng: np.random.Generator, index: int):
+    def _reference(self, rng: np.random.Generator, index: int) -> Reference:
         photo = self.photos[self._reference_index(rng, index)]
         image = load_float(photo.image)
-        return lab_stats(image, load_mask_float(photo.mask, image.shape[:2]))
+        return Reference.of(image, load_mask_float(photo.mask, image.shape[:2]))
 
     def __getitem__(self, key: Key) -> dict:
         index, epoch = split_key(key)
@@ -146,6 +145,6 @@ class PhotoComposites(Dataset):
         if rng.random() < self.harmonious:  # an already harmonious input: keep it as it is
             return to_sample(target, mask, target, photo.label)
         composite, _ = make_composite(
-            target, mask, rng, self.family, lambda: self._reference_stats(rng, index)
+            target, mask, rng, self.family, lambda: self._reference(rng, index)
         )
         return to_sample(composite, mask, target, photo.label)

@@ -10,7 +10,10 @@ or more changes, in random order, from:
 * ``white_balance``: per-channel gains that keep the luminance;
 * ``saturation``: a move towards or away from grey;
 * ``contrast``: a stretch around the region's mean;
-* ``transfer``: the Lab mean/std of another photo's object (Reinhard transfer).
+* ``transfer``: the Lab mean/std of another photo's object (Reinhard transfer);
+* ``histogram``: each RGB channel's histogram of another photo's object (quantile
+  matching, the non-parametric transfer iHarmony4 also used). Not drawn by default
+  (:data:`DEFAULT_OPS`, what the shipped model was trained with).
 
 ``strength`` scales every range towards the identity (0 would change nothing; the
 generator then forces a minimal visible change, since a composite must never equal its
@@ -27,22 +30,50 @@ import numpy as np
 from ..colour import lab_stats, lab_transfer
 
 __all__ = [
+    "DEFAULT_OPS",
     "JITTER_OPS",
     "OPS",
     "TRANSFER_SOURCES",
     "ColourFamily",
+    "Reference",
     "jitter_photo",
     "make_composite",
 ]
 
-OPS = ("curves", "gamma", "exposure", "white_balance", "saturation", "contrast", "transfer")
+DEFAULT_OPS = (
+    "curves", "gamma", "exposure", "white_balance", "saturation", "contrast", "transfer"
+)  # fmt: skip
+#: Every change there is; the family draws from :data:`DEFAULT_OPS` unless told otherwise.
+OPS = (*DEFAULT_OPS, "histogram")
 #: Whole-photo changes drawn by :func:`jitter_photo` (what cameras and global edits vary).
 JITTER_OPS = ("gamma", "exposure", "white_balance", "saturation", "contrast")
 #: Where ``transfer`` takes its colours: any other photo's object, or one of the same kind.
 TRANSFER_SOURCES = ("any", "same-kind")
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
-Stats = tuple[np.ndarray, np.ndarray]
+_QUANTILES = np.linspace(0, 1, 33)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Colour statistics of another photo's object, for ``transfer`` and ``histogram``.
+
+    Attributes:
+        lab_mean, lab_std: ``(3,)`` Lab mean and standard deviation over the object.
+        quantiles: ``(33, 3)`` each RGB channel's quantiles (levels 0, 1/32, ..., 1).
+    """
+
+    lab_mean: np.ndarray
+    lab_std: np.ndarray
+    quantiles: np.ndarray
+
+    @classmethod
+    def of(cls, rgb: np.ndarray, mask: np.ndarray) -> Reference:
+        """The statistics of ``rgb`` ``(H, W, 3)`` in [0, 1] over ``mask > 0.5``."""
+        mean, std = lab_stats(rgb, mask)
+        inside = np.asarray(mask) > 0.5
+        pixels = rgb[inside] if inside.any() else rgb.reshape(-1, 3)
+        return cls(mean, std, np.quantile(pixels, _QUANTILES, axis=0).astype(np.float32))
 
 
 @dataclass(frozen=True)
@@ -50,7 +81,7 @@ class ColourFamily:
     """Parameters of the colour-change family (ranges are at ``strength = 1``).
 
     Attributes:
-        ops: which changes may be drawn (see :data:`OPS`).
+        ops: which changes may be drawn (see :data:`OPS`; default :data:`DEFAULT_OPS`).
         max_ops: at most this many changes per composite (at least one).
         strength: scales every range towards the identity.
         gamma: log-uniform range of the shared gamma.
@@ -63,7 +94,7 @@ class ColourFamily:
             change less are redrawn.
     """
 
-    ops: tuple[str, ...] = OPS
+    ops: tuple[str, ...] = DEFAULT_OPS
     max_ops: int = 3
     strength: float = 1.0
     gamma: tuple[float, float] = (0.6, 1.6)
@@ -102,7 +133,7 @@ def _apply(
     mask: np.ndarray,
     rng: np.random.Generator,
     family: ColourFamily,
-    reference: Callable[[], Stats | None],
+    reference: Callable[[], Reference | None],
 ) -> np.ndarray:
     s = family.strength
     if op == "curves":
@@ -127,14 +158,29 @@ def _apply(
         mean = float(_luma(rgb)[mask > 0.5].mean()) if (mask > 0.5).any() else 0.5
         return mean + (rgb - mean) * _log_uniform(rng, family.contrast, s)
     if op == "transfer":
-        stats = reference()
-        if stats is None:
+        ref = reference()
+        if ref is None:
             return rgb
         own = lab_stats(rgb, mask)
         # strength interpolates the target statistics between the object's own and the other's
         t = min(s, 1.0)
-        target = (own[0] + (stats[0] - own[0]) * t, own[1] * (stats[1] / own[1]) ** t)
+        target = (own[0] + (ref.lab_mean - own[0]) * t, own[1] * (ref.lab_std / own[1]) ** t)
         return lab_transfer(rgb, own, target)
+    if op == "histogram":
+        ref = reference()
+        inside = mask > 0.5
+        if ref is None or not inside.any():
+            return rgb
+        own = np.quantile(rgb[inside], _QUANTILES, axis=0)  # (33, 3)
+        target = own + (ref.quantiles - own) * min(s, 1.0)
+        ramp = np.arange(len(_QUANTILES)) * 1e-6  # strictly increasing knots
+        return np.stack(
+            [
+                np.interp(rgb[..., c], own[:, c] + ramp, np.maximum.accumulate(target[:, c]))
+                for c in range(3)
+            ],
+            -1,
+        )
     raise ValueError(f"unknown colour op {op!r}")
 
 
@@ -143,7 +189,7 @@ def make_composite(
     mask: np.ndarray,
     rng: np.random.Generator,
     family: ColourFamily = ColourFamily(),
-    reference: Callable[[], Stats | None] = lambda: None,
+    reference: Callable[[], Reference | None] = lambda: None,
 ) -> tuple[np.ndarray, list[str]]:
     """Change the colour of the object in ``photo``: a synthetic composite.
 
@@ -152,8 +198,9 @@ def make_composite(
         mask: ``(H, W)`` float32 in [0, 1], the object.
         rng: the seeded generator that decides everything.
         family: the colour-change family.
-        reference: returns Lab ``(mean, std)`` of another photo's object, for ``transfer``
-            (called only when that change is drawn; None skips it).
+        reference: returns the :class:`Reference` statistics of another photo's object,
+            for ``transfer`` and ``histogram`` (called only when one is drawn; None skips
+            it).
 
     Returns:
         ``(composite, ops)``: float32 ``(H, W, 3)`` in [0, 1], equal to ``photo`` where

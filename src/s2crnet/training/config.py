@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import S2CRNetConfig
-from ..data.synthetic import OPS, TRANSFER_SOURCES, ColourFamily
+from ..data.synthetic import DEFAULT_OPS, TRANSFER_SOURCES, ColourFamily
 
 __all__ = ["PIXEL_LOSSES", "TrainConfig", "field_base_types", "load_yaml", "merge"]
 
@@ -51,7 +51,7 @@ class TrainConfig(S2CRNetConfig):
     image_size: int = 256
     crop_min_scale: float = 0.5
     flip: bool = True
-    colour_ops: list[str] = dataclasses.field(default_factory=lambda: list(OPS))
+    colour_ops: list[str] = dataclasses.field(default_factory=lambda: list(DEFAULT_OPS))
     colour_max_ops: int = 3
     colour_strength: float = 1.0
     harmonious_fraction: float = 0.0
