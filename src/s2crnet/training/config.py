@@ -39,8 +39,8 @@ class TrainConfig(S2CRNetConfig):
     ``backbone_lr_scale`` trains the backbone at that fraction of ``lr`` (a pretrained
     backbone at full rate can lose all its activations). ``pixel_loss``: ``"relative-l1"``
     (the paper's) or ``"mse"`` (the whole-image MSE the benchmark reports; it weighs an
-    object by its area). Length: ``steps`` optimizer
-    steps in total, or ``epochs`` over the data when ``steps`` is not given.
+    object by its area). Length: ``steps`` optimizer steps in total, or ``epochs`` over
+    the data when ``steps`` is not given.
     """
 
     # data
