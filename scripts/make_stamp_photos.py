@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from s2crnet.batch import list_images
+
 DEB_URL = (
     "http://deb.debian.org/debian/pool/main/t/tuxpaint-stamps/"
     "tuxpaint-stamps-default_2022.06.04-1_all.deb"
@@ -174,11 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.backgrounds.is_dir():
         print(f"{args.backgrounds}: not a folder", file=sys.stderr)
         return 2
-    backgrounds = sorted(
-        p for p in args.backgrounds.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-    )
+    backgrounds = list_images(args.backgrounds)
     if not backgrounds:
-        print(f"{args.backgrounds}: no photos (.jpg, .png) found", file=sys.stderr)
+        print(f"{args.backgrounds}: no images found", file=sys.stderr)
         return 2
     if args.out.exists():
         print(f"{args.out}: exists; remove it or choose another --out", file=sys.stderr)

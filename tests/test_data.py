@@ -102,7 +102,7 @@ def test_each_colour_op_changes_the_object(op):
     mask = np.zeros((24, 24), np.float32)
     mask[4:20, 4:20] = 1
     other = np.random.default_rng(1).uniform(0.0, 0.4, (24, 24, 3)).astype(np.float32)
-    ref = Reference.of(other, mask)
+    ref = Reference(other, mask)
     family = ColourFamily(ops=(op,), max_ops=1)
     composite, ops = make_composite(photo, mask, rng, family, lambda: ref)
     assert ops == [op]
@@ -119,7 +119,7 @@ def test_histogram_matching_takes_the_reference_distribution():
     other[..., 0] = np.linspace(0.0, 0.5, 64)[None]  # red uniform on [0, 0.5]
     other[..., 1] = 0.9  # green constant
     other[..., 2] = np.linspace(0.5, 1.0, 64)[:, None]  # blue uniform on [0.5, 1]
-    ref = Reference.of(other, np.ones((64, 64), np.float32))
+    ref = Reference(other, np.ones((64, 64), np.float32))
     np.testing.assert_allclose(ref.quantiles[[0, 16, 32], 0], [0.0, 0.25, 0.5], atol=1e-6)
     family = ColourFamily(ops=("histogram",), max_ops=1)
     composite, _ = make_composite(photo, mask, rng, family, lambda: ref)

@@ -102,4 +102,4 @@ def test_the_script_refuses_bad_folders(tmp_path, capsys):
     assert "not a folder" in capsys.readouterr().err
     (tmp_path / "empty").mkdir()
     assert stamps.main(["--backgrounds", str(tmp_path / "empty"), *out]) == 2
-    assert "no photos" in capsys.readouterr().err
+    assert "no images" in capsys.readouterr().err

@@ -127,7 +127,7 @@ class PhotoComposites(Dataset):
     def _reference(self, rng: np.random.Generator, index: int) -> Reference:
         photo = self.photos[self._reference_index(rng, index)]
         image = load_float(photo.image)
-        return Reference.of(image, load_mask_float(photo.mask, image.shape[:2]))
+        return Reference(image, load_mask_float(photo.mask, image.shape[:2]))
 
     def __getitem__(self, key: Key) -> dict:
         index, epoch = split_key(key)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -54,26 +55,29 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 _QUANTILES = np.linspace(0, 1, 33)
 
 
-@dataclass(frozen=True)
 class Reference:
-    """Colour statistics of another photo's object, for ``transfer`` and ``histogram``.
+    """Colour statistics of another photo's object, for ``transfer`` and ``histogram``,
+    each computed on first use (most composites draw neither).
 
-    Attributes:
-        lab_mean, lab_std: ``(3,)`` Lab mean and standard deviation over the object.
-        quantiles: ``(33, 3)`` each RGB channel's quantiles (levels 0, 1/32, ..., 1).
+    Args:
+        rgb: ``(H, W, 3)`` float32 in [0, 1].
+        mask: ``(H, W)`` in [0, 1], the object (``> 0.5``).
     """
 
-    lab_mean: np.ndarray
-    lab_std: np.ndarray
-    quantiles: np.ndarray
+    def __init__(self, rgb: np.ndarray, mask: np.ndarray) -> None:
+        self.rgb, self.mask = rgb, mask
 
-    @classmethod
-    def of(cls, rgb: np.ndarray, mask: np.ndarray) -> Reference:
-        """The statistics of ``rgb`` ``(H, W, 3)`` in [0, 1] over ``mask > 0.5``."""
-        mean, std = lab_stats(rgb, mask)
-        inside = np.asarray(mask) > 0.5
-        pixels = rgb[inside] if inside.any() else rgb.reshape(-1, 3)
-        return cls(mean, std, np.quantile(pixels, _QUANTILES, axis=0).astype(np.float32))
+    @cached_property
+    def lab(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(mean, std)``, each ``(3,)``: the Lab statistics over the object."""
+        return lab_stats(self.rgb, self.mask)
+
+    @cached_property
+    def quantiles(self) -> np.ndarray:
+        """``(33, 3)``: each RGB channel's quantiles over the object (levels 0, 1/32, ..., 1)."""
+        inside = np.asarray(self.mask) > 0.5
+        pixels = self.rgb[inside] if inside.any() else self.rgb.reshape(-1, 3)
+        return np.quantile(pixels, _QUANTILES, axis=0).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,8 @@ def _apply(
         own = lab_stats(rgb, mask)
         # strength interpolates the target statistics between the object's own and the other's
         t = min(s, 1.0)
-        target = (own[0] + (ref.lab_mean - own[0]) * t, own[1] * (ref.lab_std / own[1]) ** t)
+        mean, std = ref.lab
+        target = (own[0] + (mean - own[0]) * t, own[1] * (std / own[1]) ** t)
         return lab_transfer(rgb, own, target)
     if op == "histogram":
         ref = reference()
