@@ -39,10 +39,13 @@ def read_log(path: Path) -> list[dict[str, str]]:
 def test_smoke_train_then_resume(tmp_path):
     photos = make_photo_folder(tmp_path / "photos")
     out = tmp_path / "run"
-    code, err = run_train("--photos", photos, "--out", out, "--steps", 4, *TINY)
+    code, err = run_train("--photos", photos, "--out", out, "--steps", 4, "--keep-every", 2, *TINY)
     assert code == 0, err
     for name in ("last.safetensors", "state.pt", "log.csv", "config.yaml"):
         assert (out / name).is_file(), name
+    kept = sorted(p.name for p in out.glob("step-*"))
+    assert kept == ["step-000002.safetensors", "step-000004.safetensors"]
+    assert load_file(str(out / kept[-1])).keys() == load_file(str(out / "last.safetensors")).keys()
     rows = read_log(out / "log.csv")
     assert [int(r["step"]) for r in rows] == [2, 4]
     assert all(torch.isfinite(torch.tensor(float(r["loss"]))) for r in rows)
@@ -57,6 +60,8 @@ def test_smoke_train_then_resume(tmp_path):
     rows = read_log(out / "log.csv")
     assert [int(r["step"]) for r in rows] == [2, 4, 6, 7]  # appended, continued at step 5
     assert torch.load(out / "state.pt", weights_only=True)["step"] == 7
+    assert (out / "step-000006.safetensors").is_file()  # --keep-every is kept on resume
+    assert not (out / "step-000007.safetensors").exists()
     second = load_file(str(out / "last.safetensors"))
     assert any(not torch.equal(first[k], second[k]) for k in first)  # weights changed
 
@@ -162,6 +167,7 @@ def test_configuration_errors_are_one_line(tmp_path):
             "nothing to resume",
         ),
         (["--config", tmp_path / "missing.yaml"], "no such config"),
+        (["--photos", photos, "--steps", 2, "--keep-every", -1], "--keep-every"),
     ]
     for args, message in cases:
         code, err = (

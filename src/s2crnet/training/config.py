@@ -40,7 +40,10 @@ class TrainConfig(S2CRNetConfig):
     backbone at full rate can lose all its activations). ``pixel_loss``: ``"relative-l1"``
     (the paper's) or ``"mse"`` (the whole-image MSE the benchmark reports; it weighs an
     object by its area). Length: ``steps`` optimizer steps in total, or ``epochs`` over
-    the data when ``steps`` is not given.
+    the data when ``steps`` is not given. Saving: ``last.safetensors`` and the resumable
+    ``state.pt`` every ``save_every`` steps; ``keep_every`` > 0 also keeps the weights of
+    every ``keep_every``-th step as ``step-NNNNNN.safetensors`` (to compare or average
+    checkpoints).
     """
 
     # data
@@ -80,6 +83,7 @@ class TrainConfig(S2CRNetConfig):
     amp: bool = True
     log_every: int = 10
     save_every: int = 200
+    keep_every: int = 0
     eval_data: str | None = None
     eval_every: int = 0
     eval_subsets: list[str] | None = None
@@ -124,6 +128,8 @@ class TrainConfig(S2CRNetConfig):
             raise ValueError("--harmonious-fraction must be in [0, 1)")
         if not 0 <= self.ema < 1:
             raise ValueError("--ema must be in [0, 1): 0 turns it off, 0.999 is typical")
+        if self.keep_every < 0:
+            raise ValueError("--keep-every must be >= 0 (0 keeps no snapshots)")
         if self.eval_every and not self.eval_data:
             raise ValueError("--eval-every needs --eval-data DIR")
         self.model_config()

@@ -422,6 +422,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
                 shipped.save(out / "best.safetensors")
         if rt.main and (step % config.save_every == 0 or last):
             checkpoint()
+        if rt.main and config.keep_every and step % config.keep_every == 0:
+            shipped.save(out / f"step-{step:06d}.safetensors")
     if bar is not None:
         bar.close()
     if rt.world > 1:
