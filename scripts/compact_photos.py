@@ -18,6 +18,7 @@ import csv
 import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -51,16 +52,16 @@ def build(src: Path, out: Path, short_side: int = 256, quality: int = 80, jobs: 
     shutil.rmtree(tmp, ignore_errors=True)  # a run stopped half-way
     (tmp / "images").mkdir(parents=True)
     (tmp / "masks").mkdir()
-    args = (tmp, short_side, quality)
+    one = partial(shrink, out=tmp, short_side=short_side, quality=quality)
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
-            names = list(pool.map(shrink, photos, *zip(*[args] * len(photos))))
+            names = list(pool.map(one, photos))
     else:
-        names = [shrink(photo, *args) for photo in photos]
+        names = [one(photo) for photo in photos]
     with open(tmp / "labels.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["image", "mask", "semantic_class", "object_name"])
-        for photo, (image, mask) in zip(photos, names):
+        for photo, (image, mask) in zip(photos, names, strict=True):
             writer.writerow([image, mask, LABELS[photo.label], photo.kind])
     tmp.replace(out)
     return len(photos)
