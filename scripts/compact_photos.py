@@ -4,7 +4,7 @@ Training only ever sees 256x256 crops (area 0.5-1 of the photo), so each photo i
 down to a shorter side of at most ``--short-side`` (default 256) and stored as WebP
 (``--quality`` 80, Pillow's slowest, smallest method); its mask is scaled the same way
 (PNG, soft edges kept). ``labels.csv`` keeps each photo's class and kind of object. The
-3,776 shared photos (132 MB of JPEG) become about 55 MB; the composite and its target
+3,776 shared photos (132 MB of JPEG) become 57 MB; the composite and its target
 are both made from the re-encoded photo, so the loss sees no compression error.
 
 Usage:
@@ -29,8 +29,11 @@ from s2crnet.labels import LABELS
 
 def shrink(photo: Photo, out: Path, short_side: int, quality: int) -> tuple[str, str]:
     """Write ``photo`` and its mask, scaled to ``short_side`` at most, under ``out``."""
-    with Image.open(photo.image) as im, Image.open(photo.mask) as m:
-        image, mask = im.convert("RGB"), m.convert("L")
+    try:
+        with Image.open(photo.image) as im, Image.open(photo.mask) as m:
+            image, mask = im.convert("RGB"), m.convert("L")
+    except OSError as e:  # unreadable or truncated: name the pair
+        raise ValueError(f"{photo.image}: cannot read it or its mask ({e})") from None
     if mask.size != image.size:
         raise ValueError(f"{photo.mask}: {mask.size} differs from its photo's {image.size}")
     w, h = image.size
@@ -53,11 +56,15 @@ def build(src: Path, out: Path, short_side: int = 256, quality: int = 80, jobs: 
     (tmp / "images").mkdir(parents=True)
     (tmp / "masks").mkdir()
     one = partial(shrink, out=tmp, short_side=short_side, quality=quality)
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            names = list(pool.map(one, photos))
-    else:
-        names = [one(photo) for photo in photos]
+    try:
+        if jobs > 1:
+            with ProcessPoolExecutor(jobs) as pool:
+                names = list(pool.map(one, photos))
+        else:
+            names = [one(photo) for photo in photos]
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # nothing half-made is left
+        raise
     with open(tmp / "labels.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["image", "mask", "semantic_class", "object_name"])

@@ -51,3 +51,12 @@ def test_compact_errors_are_one_line(tmp_path, capsys):
     assert "exists" in capsys.readouterr().err
     assert compact.main([str(src), "--out", str(tmp_path / "o"), "--quality", "0"]) == 2
     assert "--quality" in capsys.readouterr().err
+
+
+def test_unreadable_photo_is_named(tmp_path, capsys):
+    src = make_photo_folder(tmp_path / "photos", count=2)
+    (src / "images" / "p1.jpg").write_bytes(b"not a jpeg")
+    assert compact.main([str(src), "--out", str(tmp_path / "o"), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "p1.jpg" in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists() and not (tmp_path / "o.part").exists()
