@@ -5,7 +5,10 @@ down to a shorter side of at most ``--short-side`` (default 256) and stored as W
 (``--quality`` 80, Pillow's slowest, smallest method); its mask is scaled the same way
 (PNG, soft edges kept). ``labels.csv`` keeps each photo's class and kind of object. The
 3,776 shared photos (132 MB of JPEG) become 57 MB; the composite and its target
-are both made from the re-encoded photo, so the loss sees no compression error.
+are both made from the re-encoded photo, so the loss sees no compression error. But a
+model trained on this 256-px copy learnt markedly worse than on the originals
+(docs/model-card.md): prefer ``--short-side 512 --quality 75`` (the photos' own size,
+about 54 MB).
 
 Usage:
     python scripts/compact_photos.py ../shared/data/photos-with-masks --out runs/data/compact
