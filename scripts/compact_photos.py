@@ -1,14 +1,14 @@
 """Make a compact copy of a training-photo folder, small enough to travel to a GPU machine.
 
-Training only ever sees 256x256 crops (area 0.5-1 of the photo), so each photo is scaled
-down to a shorter side of at most ``--short-side`` (default 256) and stored as WebP
-(``--quality`` 80, Pillow's slowest, smallest method); its mask is scaled the same way
-(PNG, soft edges kept). ``labels.csv`` keeps each photo's class and kind of object. The
-3,776 shared photos (132 MB of JPEG) become 57 MB; the composite and its target
-are both made from the re-encoded photo, so the loss sees no compression error. But a
-model trained on this 256-px copy learnt markedly worse than on the originals
-(docs/model-card.md): prefer ``--short-side 512 --quality 75`` (the photos' own size,
-about 54 MB).
+Each photo is stored as WebP (``--quality`` 75, Pillow's slowest, smallest method),
+scaled down to a shorter side of at most ``--short-side`` (default 512: the shared
+photos keep their own size); its mask is scaled the same way (PNG, soft edges kept).
+``labels.csv`` keeps each photo's class and kind of object. The 3,776 shared photos
+(132 MB of JPEG, 136 MB with masks) become 58.2 MB, 57.9 MB packed with ``tar czf`` (pack
+them: as loose files they count 75 MB against a 64 MiB transfer). The composite and its
+target are both made from the re-encoded photo. Do not shrink further: a model trained
+on a ``--short-side 256 --quality 80`` copy (57.1 MB) learnt markedly worse than on the
+originals (docs/model-card.md).
 
 Usage:
     python scripts/compact_photos.py ../shared/data/photos-with-masks --out runs/data/compact
@@ -50,7 +50,7 @@ def shrink(photo: Photo, out: Path, short_side: int, quality: int) -> tuple[str,
     return f"{name}.webp", f"{name}.png"
 
 
-def build(src: Path, out: Path, short_side: int = 256, quality: int = 80, jobs: int = 2) -> int:
+def build(src: Path, out: Path, short_side: int = 512, quality: int = 75, jobs: int = 2) -> int:
     """Write the compact copy of ``src`` to ``out`` (made whole in ``out.part``, then
     renamed); returns the number of photos."""
     photos = list_photos(src)
@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("photos", type=Path, help="a --photos folder (images/, masks/)")
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--short-side", type=int, default=256)
-    ap.add_argument("--quality", type=int, default=80)
+    ap.add_argument("--short-side", type=int, default=512)
+    ap.add_argument("--quality", type=int, default=75)
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.out.exists():
