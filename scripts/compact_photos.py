@@ -17,8 +17,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
-import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -26,7 +24,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from s2crnet.data.photos import Photo, list_photos
+from s2crnet.data.photos import Photo, list_photos, new_photo_folder
 from s2crnet.labels import LABELS
 
 
@@ -54,26 +52,15 @@ def build(src: Path, out: Path, short_side: int = 512, quality: int = 75, jobs: 
     """Write the compact copy of ``src`` to ``out`` (made whole in ``out.part``, then
     renamed); returns the number of photos."""
     photos = list_photos(src)
-    tmp = out.with_name(out.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)  # a run stopped half-way
-    (tmp / "images").mkdir(parents=True)
-    (tmp / "masks").mkdir()
-    one = partial(shrink, out=tmp, short_side=short_side, quality=quality)
-    try:
+    with new_photo_folder(out) as (tmp, rows):
+        one = partial(shrink, out=tmp, short_side=short_side, quality=quality)
         if jobs > 1:
             with ProcessPoolExecutor(jobs) as pool:
                 names = list(pool.map(one, photos))
         else:
             names = [one(photo) for photo in photos]
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)  # nothing half-made is left
-        raise
-    with open(tmp / "labels.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["image", "mask", "semantic_class", "object_name"])
         for photo, (image, mask) in zip(photos, names, strict=True):
-            writer.writerow([image, mask, LABELS[photo.label], photo.kind])
-    tmp.replace(out)
+            rows.append([image, mask, LABELS[photo.label], photo.kind])
     return len(photos)
 
 

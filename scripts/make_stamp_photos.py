@@ -17,11 +17,9 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import io
 import lzma
-import shutil
 import sys
 import tarfile
 import urllib.request
@@ -31,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from s2crnet.batch import list_images
+from s2crnet.data.photos import new_photo_folder
 
 DEB_URL = (
     "http://deb.debian.org/debian/pool/main/t/tuxpaint-stamps/"
@@ -144,24 +143,15 @@ def build(
 ) -> None:
     """Write ``count`` pasted photos to ``out`` (made whole in ``out.part``, then renamed)."""
     rng = np.random.default_rng(seed)
-    tmp = out.with_name(out.name + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)  # a run stopped half-way
-    (tmp / "images").mkdir(parents=True)
-    (tmp / "masks").mkdir()
-    rows = []
-    for i in range(count):
-        kind, stamp = stamps[i % len(stamps)]
-        with Image.open(backgrounds[int(rng.integers(0, len(backgrounds)))]) as bg:
-            photo, mask = paste(stamp, bg, rng, long_side)
-        name = f"stamp{i:05d}"
-        photo.save(tmp / "images" / f"{name}.jpg", quality=95)
-        mask.save(tmp / "masks" / f"{name}.png")
-        rows.append([f"{name}.jpg", f"{name}.png", "other", kind])
-    with open(tmp / "labels.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["image", "mask", "semantic_class", "object_name"])
-        writer.writerows(rows)
-    tmp.replace(out)
+    with new_photo_folder(out) as (tmp, rows):
+        for i in range(count):
+            kind, stamp = stamps[i % len(stamps)]
+            with Image.open(backgrounds[int(rng.integers(0, len(backgrounds)))]) as bg:
+                photo, mask = paste(stamp, bg, rng, long_side)
+            name = f"stamp{i:05d}"
+            photo.save(tmp / "images" / f"{name}.jpg", quality=95)
+            mask.save(tmp / "masks" / f"{name}.png")
+            rows.append([f"{name}.jpg", f"{name}.png", "other", kind])
 
 
 def main(argv: list[str] | None = None) -> int:

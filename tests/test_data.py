@@ -261,3 +261,22 @@ def test_photo_jitter_changes_target_and_background_together(tmp_path):
     )
     with pytest.raises(ValueError, match="jitter"):
         PhotoComposites(root, jitter=1.5)
+
+
+def test_new_photo_folder_is_written_whole_or_not_at_all(tmp_path):
+    from PIL import Image
+
+    from s2crnet.data.photos import list_photos, new_photo_folder
+
+    out = tmp_path / "made"
+    with new_photo_folder(out) as (tmp, rows):
+        Image.new("RGB", (8, 8)).save(tmp / "images" / "a.jpg")
+        Image.new("L", (8, 8), 255).save(tmp / "masks" / "a.png")
+        rows.append(["a.jpg", "a.png", "animal", "cat"])
+        assert not out.exists()  # only once finished
+    [photo] = list_photos(out)
+    assert photo.kind == "cat" and not (tmp_path / "made.part").exists()
+
+    with pytest.raises(RuntimeError), new_photo_folder(tmp_path / "failed") as (tmp, rows):
+        raise RuntimeError("stopped")
+    assert not (tmp_path / "failed").exists() and not (tmp_path / "failed.part").exists()

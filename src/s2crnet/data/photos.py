@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_
 from .synthetic import TRANSFER_SOURCES, ColourFamily, Reference, jitter_photo, make_composite
 from .transforms import random_crop_flip
 
-__all__ = ["Photo", "PhotoComposites", "list_photos"]
+__all__ = ["Photo", "PhotoComposites", "list_photos", "new_photo_folder"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,33 @@ def list_photos(root: str | Path) -> list[Photo]:
     if not photos:
         raise FileNotFoundError(f"{root}: no photo with a mask found")
     return photos
+
+
+@contextmanager
+def new_photo_folder(out: str | Path) -> Iterator[tuple[Path, list[list[str]]]]:
+    """Write a folder that :func:`list_photos` reads, whole or not at all.
+
+    Yields ``(tmp, rows)``: save files under ``tmp / "images"`` and ``tmp / "masks"`` and
+    append one ``[image, mask, semantic_class, object_name]`` row per photo. On success
+    ``labels.csv`` is written and ``tmp`` (``OUT.part``) renamed to ``out``; on any error
+    ``tmp`` is removed.
+    """
+    out = Path(out)
+    tmp = out.with_name(out.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)  # a run stopped half-way
+    (tmp / "images").mkdir(parents=True)
+    (tmp / "masks").mkdir()
+    rows: list[list[str]] = []
+    try:
+        yield tmp, rows
+        with open(tmp / "labels.csv", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["image", "mask", "semantic_class", "object_name"])
+            writer.writerows(rows)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # nothing half-made is left
+        raise
+    tmp.replace(out)
 
 
 class PhotoComposites(Dataset):
