@@ -86,6 +86,38 @@ def test_released_activation_is_raw_linear_output():
         assert (model.predict_curves(composite, mask) == -2.0).all()
 
 
+@pytest.mark.parametrize("semantic", [False, True])
+def test_hidden_head_starts_as_the_papers_head_and_learns_interactions(semantic):
+    torch.manual_seed(0)
+    plain = S2CRNet(S2CRNetConfig(semantic=semantic, activation="softplus")).eval()
+    hidden = S2CRNet(S2CRNetConfig(semantic=semantic, activation="softplus", head_hidden=16))
+    hidden.load_state_dict(plain.state_dict(), strict=False)  # fc_in / fc_h stay as built
+    extra = {n for n, _ in hidden.named_parameters()} - {n for n, _ in plain.named_parameters()}
+    layers = ("fc_in", "fc_h")
+    assert extra == {
+        f"heads.{i}.{n}.{k}" for i in (0, 1) for n in layers for k in ("weight", "bias")
+    }
+    c = plain.config.pieces * 3
+    d = 512 + (64 if semantic else 0) + 512  # [F_f (+ E(label)); F_b]
+    assert hidden.heads[0].fc_in.weight.shape == (16, d) and hidden.heads[0].fc_h.weight.shape == (
+        c,
+        16,
+    )
+    composite, mask = _batch()
+    with torch.no_grad():  # fc_h starts at zero: the paper's curves exactly
+        torch.testing.assert_close(
+            hidden.eval().predict_curves(composite, mask), plain.predict_curves(composite, mask)
+        )
+    hidden.train()
+    curves = hidden.predict_curves(composite, mask)
+    loss = sum(
+        (out - composite.flip(1)).abs().mean() for out in hidden.render(composite, mask, curves)
+    )
+    loss.backward()  # the zero fc_h gets a gradient, so the extra path trains
+    assert hidden.heads[0].fc_h.weight.grad.abs().sum() > 0
+    assert torch.isfinite(hidden.heads[0].fc_in.weight.grad).all()
+
+
 def test_labels_by_name_index_and_default():
     model = S2CRNet(S2CRNetConfig()).eval()
     composite, mask = _batch(b=1)
@@ -165,6 +197,9 @@ def test_config_validation():
         S2CRNetConfig(activation="relu6")
     with pytest.raises(ValueError):
         S2CRNetConfig(stages=0)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="head_hidden"):
+            S2CRNetConfig(head_hidden=bad)
     with pytest.raises(ValueError, match="unknown"):
         S2CRNetConfig.from_dict({"backbone": "vgg16", "colour": 1})
     with pytest.raises(ValueError):

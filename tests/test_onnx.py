@@ -55,6 +55,18 @@ def test_plain_model_has_no_label_input(tmp_path):
     assert verify_onnx(model, path) <= 1e-4
 
 
+def test_hidden_head_exports_and_matches(tmp_path):
+    torch.manual_seed(0)
+    config = S2CRNetConfig(
+        semantic=False, stages=1, pieces=16, activation="softplus", head_hidden=8
+    )
+    model = S2CRNet(config).eval()
+    torch.nn.init.normal_(model.heads[0].fc_h.weight, std=0.1)  # the extra path in use
+    path = export_onnx(model, tmp_path / "hidden.onnx")
+    assert OnnxModel(path).config == config
+    assert verify_onnx(model, path) <= 1e-4
+
+
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
 def test_onnx_backend_matches_torch_backend(exported, model, dtype):
     comp, mask = make_composite(), make_mask()

@@ -170,8 +170,10 @@ def test_our_format_round_trip(tmp_path):
             pieces=32,
             activation="softplus",
             normalize=True,
+            head_hidden=8,
         )
     ).eval()
+    torch.nn.init.normal_(model.heads[0].fc_h.weight)  # not the zero it starts at
     path = tmp_path / "m.safetensors"
     model.save(path)
     loaded = S2CRNet.from_pretrained(path)

@@ -38,6 +38,10 @@ class S2CRNetConfig:
             positive, so every curve is monotone).
         thumbnail: side of the square thumbnails the backbone sees.
         normalize: apply ImageNet mean/std to the masked thumbnails (released: False).
+        head_hidden: width of an extra hidden layer (ReLU) over ``[F_f; F_b]`` in each curve
+            head, whose output adds to the paper's ``fc_b(F_b) + fc_f(F_f)``; it lets the
+            curves depend on how object and background relate, which the additive head
+            cannot express. 0 (released): the paper's head alone.
         curve_strength: the strength at which the predicted curves are applied
             (:class:`s2crnet.Curves` ``strength``: below 1 moves the composed curve towards
             the identity); a user's ``strength`` multiplies it. 1 as released; a model may
@@ -52,6 +56,7 @@ class S2CRNetConfig:
     activation: str = "none"
     thumbnail: int = 256
     normalize: bool = False
+    head_hidden: int = 0
     curve_strength: float = 1.0
 
     def __post_init__(self) -> None:
@@ -67,6 +72,9 @@ class S2CRNetConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        hidden = self.head_hidden
+        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
+            raise ValueError(f"head_hidden must be an integer >= 0, got {self.head_hidden!r}")
         if not (isinstance(self.curve_strength, int | float) and 0 < self.curve_strength < 10):
             raise ValueError(f"curve_strength must be in (0, 10), got {self.curve_strength!r}")
         if self.thumbnail < 32:

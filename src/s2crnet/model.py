@@ -7,6 +7,7 @@ Layout (as in the released code, "fusionv3s"):
 * global average pooling gives ``F_f`` and ``F_b``;
 * each cascade stage has its own curve head: ``P = fc_b(F_b) + fc_f(F_f)``, or, in the
   semantic variant, ``P = fc_b(F_b) + fc_f([F_f; E(label)])`` with a 2-layer label MLP ``E``;
+  ``head_hidden`` > 0 (ours, not the paper's) adds ``fc_h(relu(fc_in([F_f; F_b])))``;
 * ``P`` is reshaped to ``(3, L)`` (R, G, B) and optionally made positive.
 
 The model only predicts curves; :func:`s2crnet.curves.render_curves` applies them, and
@@ -136,9 +137,13 @@ def make_thumbnails(composite: Tensor, mask: Tensor, size: int = 256) -> tuple[T
 
 # --------------------------------------------------------------------------- heads
 class CurveHead(nn.Module):
-    """One cascade stage: pooled features -> ``3 L`` curve parameters (the CRM / SCRM)."""
+    """One cascade stage: pooled features -> ``3 L`` curve parameters (the CRM / SCRM).
 
-    def __init__(self, channels: int, pieces: int, semantic: bool) -> None:
+    ``hidden`` > 0 adds ``fc_h(relu(fc_in([F_f; F_b])))`` to the paper's additive
+    ``fc_b(F_b) + fc_f(F_f)``; ``fc_h`` starts at zero, so training starts from the paper's
+    head."""
+
+    def __init__(self, channels: int, pieces: int, semantic: bool, hidden: int = 0) -> None:
         super().__init__()
         out = 3 * pieces
         self.fc_b = nn.Linear(channels, out)
@@ -149,12 +154,22 @@ class CurveHead(nn.Module):
         else:
             self.label_mlp = None
             self.fc_f = nn.Linear(channels, out)
+        self.fc_in = self.fc_h = None
+        if hidden:
+            self.fc_in = nn.Linear(self.fc_f.in_features + channels, hidden)
+            self.fc_h = nn.Linear(hidden, out)
+            nn.init.zeros_(self.fc_h.weight)
+            nn.init.zeros_(self.fc_h.bias)
 
     def forward(self, f_fore: Tensor, f_back: Tensor, one_hot: Tensor | None) -> Tensor:
         """``(B, D)``, ``(B, D)``, ``(B, 5)`` or None -> ``(B, 3 L)``."""
         if self.label_mlp is not None:
             f_fore = torch.cat([f_fore, self.label_mlp(one_hot)], dim=1)  # (B, D + 64)
-        return self.fc_b(f_back) + self.fc_f(f_fore)
+        params = self.fc_b(f_back) + self.fc_f(f_fore)
+        if self.fc_in is not None:
+            both = torch.cat([f_fore, f_back], dim=1)  # (B, D_f + D)
+            params = params + self.fc_h(F.relu(self.fc_in(both)))
+        return params
 
 
 # --------------------------------------------------------------------------- model
@@ -167,7 +182,8 @@ class S2CRNet(nn.Module):
         spec = BACKBONES[config.backbone]
         self.backbone = BACKBONE_BUILDERS[config.backbone]()
         self.heads = nn.ModuleList(
-            CurveHead(spec.channels, config.pieces, config.semantic) for _ in range(config.stages)
+            CurveHead(spec.channels, config.pieces, config.semantic, config.head_hidden)
+            for _ in range(config.stages)
         )
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
