@@ -303,6 +303,24 @@ def test_init_weights_start_from_a_whole_model(tmp_path):
     assert load_model(tmp_path / "s" / "last.safetensors").config.curve_strength == 0.5
     code, err = run_train(*args, "--stages", 1, "--out", tmp_path / "c")
     assert code == 2 and "differs from this run's" in err and "Traceback" not in err, err
+    code, err = run_train(*args, "--head-hidden", 8, "--out", tmp_path / "g")
+    assert code == 0, err  # a model may grow the hidden head: it starts as the given model
+    grown = load_file(str(tmp_path / "g" / "last.safetensors"))
+    assert set(grown) - set(a) == {
+        f"heads.{i}.{n}.{k}" for i in (0, 1) for n in ("fc_in", "fc_h") for k in ("weight", "bias")
+    }
+    assert all(torch.equal(a[k], grown[k]) for k in a)
+    assert not grown["heads.0.fc_h.weight"].any() and not grown["heads.1.fc_h.bias"].any()
+    start_model, grown_model = (
+        load_model(start).eval(),
+        load_model(tmp_path / "g" / "last.safetensors"),
+    )
+    fg, bg = torch.rand(2, 1, 3, 64, 64).unbind(0)
+    with torch.no_grad():
+        torch.testing.assert_close(grown_model.eval()(fg, bg), start_model(fg, bg))
+    grown_start = tmp_path / "g" / "last.safetensors"
+    code, err = run_train(*args, "--init-weights", grown_start, "--out", tmp_path / "d")
+    assert code == 2 and "differs from this run's" in err, err  # but not drop it
 
 
 def test_warmup_and_schedules():

@@ -128,13 +128,19 @@ def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
         return model
     if config.init_weights:  # fine-tuning a whole model: its architecture must be this run's
         start = load_model(config.init_weights)
-        strength = model.config.curve_strength  # not architecture: this run's applies
-        if dataclasses.replace(start.config, curve_strength=strength) != model.config:
+        # not architecture: this run's strength applies; a model without the hidden head
+        # may grow one (its zero fc_h leaves the start model's curves exactly as they were)
+        grow = start.config.head_hidden == 0 < model.config.head_hidden
+        same = dict(curve_strength=model.config.curve_strength)
+        if grow:
+            same["head_hidden"] = model.config.head_hidden
+        if dataclasses.replace(start.config, **same) != model.config:
             raise TrainingError(
                 f"{config.init_weights}: its model config {start.config} differs from "
                 f"this run's {model.config}"
             )
-        model.load_state_dict(start.state_dict())
+        missing, _ = model.load_state_dict(start.state_dict(), strict=not grow)
+        assert all(".fc_in." in k or ".fc_h." in k for k in missing), missing
     elif config.backbone_weights:
         load_backbone_weights(model, config.backbone_weights)
     elif not config.from_scratch:
