@@ -25,8 +25,8 @@ class TrainConfig(S2CRNetConfig):
     """Everything a training run needs (the defaults are the paper's optimisation).
 
     The model's own fields (backbone, stages, semantic, pieces, activation, thumbnail,
-    normalize) are inherited from :class:`S2CRNetConfig`; :meth:`model_config` gives the
-    model's part alone, which is what the saved weights record.
+    normalize, head_hidden) are inherited from :class:`S2CRNetConfig`; :meth:`model_config`
+    gives the model's part alone, which is what the saved weights record.
 
     Data: ``photos`` (folders of photos with masks, pooled; composites made on the fly) or
     ``iharmony4`` (the benchmark root, its ``_train`` lists). ``harmonious_fraction`` of
@@ -34,8 +34,9 @@ class TrainConfig(S2CRNetConfig):
     learns to leave an already harmonious image alone. ``transfer_from``: ``"any"`` or
     ``"same-kind"`` (see :class:`s2crnet.data.photos.PhotoComposites`); ``photo_jitter``:
     the fraction of photos recoloured as a whole first (target included). ``init_weights``
-    starts from a whole trained model (ours or the released checkpoint; same model config) to
-    fine-tune it. ``warmup_steps`` ramps the learning rate up linearly;
+    starts from a whole trained model (ours or the released checkpoint; same model config,
+    except that a model without the hidden head may grow one) to fine-tune it.
+    ``warmup_steps`` ramps the learning rate up linearly;
     ``backbone_lr_scale`` trains the backbone at that fraction of ``lr`` (a pretrained
     backbone at full rate can lose all its activations). ``pixel_loss``: ``"relative-l1"``
     (the paper's) or ``"mse"`` (the whole-image MSE the benchmark reports; it weighs an
