@@ -74,7 +74,7 @@ class S2CRNetConfig:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         hidden = self.head_hidden
         if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
-            raise ValueError(f"head_hidden must be an integer >= 0, got {self.head_hidden!r}")
+            raise ValueError(f"head_hidden must be an integer >= 0, got {hidden!r}")
         if not (isinstance(self.curve_strength, int | float) and 0 < self.curve_strength < 10):
             raise ValueError(f"curve_strength must be in (0, 10), got {self.curve_strength!r}")
         if self.thumbnail < 32:
