@@ -99,10 +99,8 @@ def test_hidden_head_starts_as_the_papers_head_and_learns_interactions(semantic)
     }
     c = plain.config.pieces * 3
     d = 512 + (64 if semantic else 0) + 512  # [F_f (+ E(label)); F_b]
-    assert hidden.heads[0].fc_in.weight.shape == (16, d) and hidden.heads[0].fc_h.weight.shape == (
-        c,
-        16,
-    )
+    assert hidden.heads[0].fc_in.weight.shape == (16, d)
+    assert hidden.heads[0].fc_h.weight.shape == (c, 16)
     composite, mask = _batch()
     with torch.no_grad():  # fc_h starts at zero: the paper's curves exactly
         torch.testing.assert_close(

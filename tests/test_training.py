@@ -311,15 +311,12 @@ def test_init_weights_start_from_a_whole_model(tmp_path):
     }
     assert all(torch.equal(a[k], grown[k]) for k in a)
     assert not grown["heads.0.fc_h.weight"].any() and not grown["heads.1.fc_h.bias"].any()
-    start_model, grown_model = (
-        load_model(start).eval(),
-        load_model(tmp_path / "g" / "last.safetensors"),
-    )
+    grown_path = tmp_path / "g" / "last.safetensors"
+    start_model, grown_model = load_model(start).eval(), load_model(grown_path).eval()
     fg, bg = torch.rand(2, 1, 3, 64, 64).unbind(0)
     with torch.no_grad():
-        torch.testing.assert_close(grown_model.eval()(fg, bg), start_model(fg, bg))
-    grown_start = tmp_path / "g" / "last.safetensors"
-    code, err = run_train(*args, "--init-weights", grown_start, "--out", tmp_path / "d")
+        torch.testing.assert_close(grown_model(fg, bg), start_model(fg, bg))
+    code, err = run_train(*args, "--init-weights", grown_path, "--out", tmp_path / "d")
     assert code == 2 and "differs from this run's" in err, err  # but not drop it
 
 

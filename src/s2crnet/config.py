@@ -68,13 +68,10 @@ class S2CRNetConfig:
             raise ValueError(
                 f"unknown activation {self.activation!r}; choose from {', '.join(ACTIVATIONS)}"
             )
-        for name in ("stages", "pieces", "thumbnail"):
+        for name, least in (("stages", 1), ("pieces", 1), ("thumbnail", 1), ("head_hidden", 0)):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        hidden = self.head_hidden
-        if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 0:
-            raise ValueError(f"head_hidden must be an integer >= 0, got {hidden!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
         if not (isinstance(self.curve_strength, int | float) and 0 < self.curve_strength < 10):
             raise ValueError(f"curve_strength must be in (0, 10), got {self.curve_strength!r}")
         if self.thumbnail < 32:
