@@ -19,6 +19,29 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def run_cli(*args: object) -> tuple[int, str, str]:
+    """``s2crnet ARGS...`` in this process: exit code, stdout, stderr."""
+    from click.testing import CliRunner
+
+    from s2crnet.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_user_error(code: int, stderr: str, *fragments: object) -> str:
+    """Exit code 2 and one ``s2crnet: error:`` line holding every fragment, no traceback
+    (status lines such as ``s2crnet: loading the model...`` may come before it)."""
+    assert code == 2, stderr
+    assert "Traceback" not in stderr, stderr
+    lines = [x for x in stderr.strip().splitlines() if not x.startswith("s2crnet: loading")]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("s2crnet: error: "), stderr
+    for fragment in fragments:
+        assert str(fragment) in lines[0], stderr
+    return lines[0]
+
+
 def make_composite(h: int = 120, w: int = 160, seed: int = 0) -> np.ndarray:
     """A smooth colourful uint8 RGB image (JPEG-friendly)."""
     rng = np.random.default_rng(seed)

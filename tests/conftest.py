@@ -1,4 +1,5 @@
-"""Shared fixtures: random-weight models and their saved weights."""
+"""Shared fixtures: random-weight models and their saved weights, a composite and its
+mask in a folder."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from PIL import Image
 
+from _helpers import make_composite, make_mask
 from s2crnet import S2CRNet, S2CRNetConfig
 
 
@@ -22,3 +25,11 @@ def weights_file(tmp_path_factory, model) -> Path:
     path = tmp_path_factory.mktemp("weights") / "model.safetensors"
     model.save(path)
     return path
+
+
+@pytest.fixture
+def files(tmp_path) -> Path:
+    """A folder holding ``c.png`` (a 160x120 composite) and ``m.png`` (its mask)."""
+    Image.fromarray(make_composite()).save(tmp_path / "c.png")
+    Image.fromarray(make_mask()).save(tmp_path / "m.png")
+    return tmp_path

@@ -13,15 +13,8 @@ import torch
 from click.testing import CliRunner
 from PIL import Image
 
-from _helpers import make_composite, make_mask, save_with_orientation
+from _helpers import assert_user_error, make_composite, make_mask, save_with_orientation
 from s2crnet.cli import cli
-
-
-@pytest.fixture
-def files(tmp_path):
-    Image.fromarray(make_composite()).save(tmp_path / "c.png")
-    Image.fromarray(make_mask()).save(tmp_path / "m.png")
-    return tmp_path
 
 
 def run(*args):
@@ -41,16 +34,6 @@ def run_files(folder, weights, composite="c.png", mask="m.png", output="o.png", 
         weights,
         *extra,
     )
-
-
-def assert_user_error(code, stderr, *fragments):
-    assert code == 2, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("s2crnet: error: ")
-    assert "Traceback" not in stderr
-    for fragment in fragments:
-        assert str(fragment) in lines[0]
 
 
 def test_harmonize_writes_output(files, weights_file):

@@ -99,7 +99,6 @@ def test_cli_evaluate_writes_json_and_reports_errors(tmp_path, weights_file):
     assert set(model["subsets"]) == {"HFlickr", "All"}
     runner = CliRunner()
     for args, message in (
-        (["--data", str(root)], "needs --weights"),
         (["--data", str(tmp_path / "absent"), "--method", "identity"], "no such iHarmony4"),
         (["--data", str(root), "--method", "identity", "--subsets", "HCOCO"], "HCOCO"),
         (["--data", str(root), "--method", "identity", "--strength", "0.5"], "only for"),

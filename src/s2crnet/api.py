@@ -138,9 +138,9 @@ class HarmonizeResult:
 
 
 # --------------------------------------------------------------------------- inputs
-def _as_picture(image: Any) -> Picture:
+def _as_picture(image: Any, max_pixels: int | None = None) -> Picture:
     if isinstance(image, str | os.PathLike):
-        return read_image(image)
+        return read_image(image, max_pixels)
     if isinstance(image, np.ndarray):
         return picture_from_array(image)
     if hasattr(image, "mode") and hasattr(image, "getbands"):  # a PIL image
@@ -150,9 +150,9 @@ def _as_picture(image: Any) -> Picture:
     )
 
 
-def _as_raw_mask(mask: Any) -> RawMask:
+def _as_raw_mask(mask: Any, max_pixels: int | None = None) -> RawMask:
     if isinstance(mask, str | os.PathLike):
-        return read_mask(mask)
+        return read_mask(mask, max_pixels)
     if isinstance(mask, np.ndarray):
         return RawMask(mask_from_array(mask))
     if hasattr(mask, "mode") and hasattr(mask, "getbands"):
@@ -168,9 +168,12 @@ def _name(source: Any, default: str) -> str:
     return str(source) if isinstance(source, str | os.PathLike) else default
 
 
-def align_mask(raw: RawMask, picture: Picture, mask_name: str, comp_name: str) -> np.ndarray:
-    """The mask in the composite's orientation: a mask stored without the composite's
-    EXIF rotation follows it."""
+def align_mask(
+    raw: RawMask, picture: Picture, mask_name: str, comp_name: str, role: str = "composite"
+) -> np.ndarray:
+    """The mask in the picture's orientation: a mask stored without the picture's EXIF
+    rotation follows it. ``role`` names the picture in messages ("composite",
+    "reference photo")."""
     values = raw.oriented()
     if values.shape != picture.shape and picture.orientation != 1:
         candidate = raw.oriented(picture.orientation)
@@ -178,14 +181,17 @@ def align_mask(raw: RawMask, picture: Picture, mask_name: str, comp_name: str) -
             values = candidate
     if values.shape != picture.shape:
         raise InputError(
-            f"{mask_name}: mask is {_size(values.shape)} but the composite {comp_name} is "
+            f"{mask_name}: mask is {_size(values.shape)} but the {role} {comp_name} is "
             f"{_size(picture.shape)}"
         )
     return values
 
 
-def load_inputs(composite: Any, mask: Any) -> tuple[Picture, np.ndarray]:
-    """Decode a composite and its mask and check that they belong together.
+def load_inputs(
+    composite: Any, mask: Any, max_pixels: int | None = None
+) -> tuple[Picture, np.ndarray]:
+    """Decode a composite and its mask and check that they belong together (files up to
+    ``max_pixels``, see :func:`s2crnet.images.read_image`).
 
     Returns:
         the picture and its ``(H, W)`` uint8 mask.
@@ -193,30 +199,37 @@ def load_inputs(composite: Any, mask: Any) -> tuple[Picture, np.ndarray]:
     Raises:
         InputError: unreadable inputs, or a mask whose size differs from the composite's.
     """
-    picture = _as_picture(composite)
+    picture = _as_picture(composite, max_pixels)
     values = align_mask(
-        _as_raw_mask(mask), picture, _name(mask, "mask"), _name(composite, "composite")
+        _as_raw_mask(mask, max_pixels), picture, _name(mask, "mask"), _name(composite, "composite")
     )
     return picture, values
 
 
-def load_masks(picture: Picture, masks: list[Any], composite_name: str = "composite"):
+def load_masks(
+    picture: Picture,
+    masks: list[Any],
+    composite_name: str = "composite",
+    max_pixels: int | None = None,
+):
     """Decode several masks for one picture: ``(H, W)`` uint8 arrays and their names."""
     names = [_name(m, f"mask {i + 1}") for i, m in enumerate(masks)]
     return [
-        align_mask(_as_raw_mask(m), picture, n, composite_name)
+        align_mask(_as_raw_mask(m, max_pixels), picture, n, composite_name)
         for m, n in zip(masks, names, strict=True)
     ], names
 
 
-def masks_from_label_map(label_map: Any) -> tuple[list[np.ndarray], list[str]]:
+def masks_from_label_map(
+    label_map: Any, max_pixels: int | None = None
+) -> tuple[list[np.ndarray], list[str]]:
     """One mask per object of a label map (0 = background, 1, 2, ... = objects; a grey
     PNG or an integer array), in increasing order of the labels."""
     name = _name(label_map, "label map")
     if isinstance(label_map, str | os.PathLike):
         from .images import _open, _pil_to_array
 
-        values = _pil_to_array(_open(Path(label_map), "label map"))
+        values = _pil_to_array(_open(Path(label_map), "label map", max_pixels))
     elif hasattr(label_map, "mode"):
         from .images import _pil_to_array
 
@@ -370,6 +383,7 @@ def harmonize(
     label_map: PathLike | np.ndarray | Any | None = None,
     reference: PathLike | np.ndarray | Any | None = None,
     reference_mask: PathLike | np.ndarray | Any | None = None,
+    max_pixels: int | None = None,
 ) -> HarmonizeResult:
     """Recolour the masked object(s) of ``composite`` so that they match the background.
 
@@ -394,6 +408,9 @@ def harmonize(
         reference: another photo whose background guides the colours (Fig. 9 of the
             paper): everything outside ``reference_mask``, or all of it.
         reference_mask: the object mask of ``reference`` (optional).
+        max_pixels: open image files up to this many pixels (default
+            :data:`s2crnet.images.DEFAULT_MAX_PIXELS`, 256 megapixels, a guard against
+            decompression bombs; 0 = no limit). Arrays and PIL images are not limited.
 
     Returns:
         a :class:`HarmonizeResult`.
@@ -405,9 +422,9 @@ def harmonize(
     if (mask is None) == (label_map is None):
         raise InputError("give a mask (or a list of masks) or a label_map, not both or neither")
     model = resolve_model(model, device)
-    picture = _as_picture(composite)
+    picture = _as_picture(composite, max_pixels)
     if label_map is not None:
-        masks, names = masks_from_label_map(label_map)
+        masks, names = masks_from_label_map(label_map, max_pixels)
         for values, name in zip(masks, names, strict=True):
             if values.shape != picture.shape:
                 raise InputError(
@@ -419,17 +436,19 @@ def harmonize(
             picture,
             mask if isinstance(mask, list | tuple) else [mask],
             _name(composite, "composite"),
+            max_pixels,
         )
     ref = None
     if reference is not None:
-        ref_picture = _as_picture(reference)
+        ref_picture = _as_picture(reference, max_pixels)
         ref_mask = None
         if reference_mask is not None:
             ref_mask = align_mask(
-                _as_raw_mask(reference_mask),
+                _as_raw_mask(reference_mask, max_pixels),
                 ref_picture,
                 _name(reference_mask, "reference mask"),
                 _name(reference, "reference"),
+                "reference photo",
             )
         ref = (ref_picture.rgb, ref_mask)
     result, objects = harmonize_picture(picture, masks, model, label, names, strength, ref)

@@ -7,7 +7,10 @@ JSON schema, version 1 (``format`` and ``version`` are required; the rest as not
       "format": "s2crnet-curves",
       "version": 1,
       "apply": "stages",           # which part to apply: "stages" (default) or "lut"
-      "strength": 1.0,             # applied to "stages" (optional, default 1)
+      "strength": 0.488,           # the effective strength applied to "stages"
+                                   # (optional, default 1) =
+      "strength_requested": 0.8,   #   the strength the user asked for (--strength) x
+      "strength_calibration": 0.61,  # the model's calibrated strength (informational)
       "model": "...",              # informational: the weights, the inputs, the label
       "composite": "...", "mask": "...", "label": "person",
       "stages": [                  # Eq. 1 weights per cascade stage, R, G and B (L each)
@@ -20,7 +23,8 @@ JSON schema, version 1 (``format`` and ``version`` are required; the rest as not
     }
 
 To hand-edit a curve, edit ``lut`` and set ``"apply": "lut"`` (``stages`` may then be
-left out); editing ``stages`` works with ``"apply": "stages"``.
+left out); editing ``stages`` works with ``"apply": "stages"``. Stage weights must be
+finite numbers of magnitude at most 1e30 (:data:`MAX_WEIGHT`).
 """
 
 from __future__ import annotations
@@ -34,21 +38,36 @@ import numpy as np
 from .errors import InputError
 from .lut import Curves
 
-__all__ = ["FORMAT", "VERSION", "curves_from_json", "curves_to_cube", "curves_to_json"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "curves_from_json",
+    "curves_to_cube",
+    "curves_to_json",
+    "read_curve_file",
+]
 
 FORMAT = "s2crnet-curves"
 VERSION = 1
 CHANNELS = ("r", "g", "b")
+#: The largest magnitude of a stage weight: 64 of them still sum to a finite float32.
+MAX_WEIGHT = 1e30
 
 
-def curves_to_json(curves: Curves, **info: Any) -> str:
+def curves_to_json(curves: Curves, calibration: float = 1.0, **info: Any) -> str:
     """The JSON text of a curve file; ``info`` (model, composite, mask, label...) is kept
-    as informational fields."""
+    as informational fields.
+
+    ``calibration`` is the model's calibrated strength that the user's strength was
+    multiplied by (``curves.strength`` is the product): both are recorded.
+    """
     data: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "apply": "stages" if curves.params is not None else "lut",
         "strength": curves.strength,
+        "strength_requested": round(curves.strength / calibration, 10),
+        "strength_calibration": calibration,
     }
     data.update(
         {
@@ -66,13 +85,17 @@ def curves_to_json(curves: Curves, **info: Any) -> str:
     return json.dumps(data, indent=1) + "\n"
 
 
-def _numbers(value: Any, where: str, source: str, length: int | None = None) -> np.ndarray:
+def _numbers(
+    value: Any, where: str, source: str, length: int | None = None, limit: float | None = None
+) -> np.ndarray:
     if not isinstance(value, list) or not value:
         raise InputError(f"{source}: {where} must be a non-empty list of numbers")
     if not all(
         isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
     ):
         raise InputError(f"{source}: {where} must hold finite numbers only")
+    if limit is not None and any(abs(v) > limit for v in value):
+        raise InputError(f"{source}: {where} holds a value beyond +-{limit:g}")
     if length is not None and len(value) != length:
         raise InputError(f"{source}: {where} has {len(value)} values, expected {length}")
     return np.asarray(value, dtype=np.float64)
@@ -80,10 +103,17 @@ def _numbers(value: Any, where: str, source: str, length: int | None = None) -> 
 
 def curves_from_json(text: str, source: str = "curves") -> Curves:
     """Read a curve file's text; every problem is an :class:`InputError` naming ``source``."""
+    return read_curve_file(text, source)[0]
+
+
+def read_curve_file(text: str, source: str = "curves") -> tuple[Curves, float]:
+    """The curves of a curve file's text and its ``strength_calibration`` (1 if absent)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{source}: not a curve file (JSON nested too deeply)") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"{source}: not an s2crnet curve file (format must be {FORMAT!r})")
     if data.get("version") != VERSION:
@@ -95,12 +125,16 @@ def curves_from_json(text: str, source: str = "curves") -> Curves:
     if mode not in ("stages", "lut"):
         raise InputError(f"{source}: 'apply' must be 'stages' or 'lut', got {mode!r}")
     strength = data.get("strength", 1.0)
-    if (
-        not isinstance(strength, int | float)
-        or isinstance(strength, bool)
-        or not (math.isfinite(strength) and strength >= 0)
-    ):
-        raise InputError(f"{source}: 'strength' must be a number >= 0")
+    calibration = data.get("strength_calibration", 1.0)
+    for key, value in (("strength", strength), ("strength_calibration", calibration)):
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not (math.isfinite(value) and value >= 0)
+        ):
+            raise InputError(f"{source}: {key!r} must be a number >= 0")
+    if calibration == 0:
+        raise InputError(f"{source}: 'strength_calibration' must be above 0")
     if mode == "lut":
         lut = data.get("lut")
         if not isinstance(lut, dict):
@@ -112,7 +146,7 @@ def curves_from_json(text: str, source: str = "curves") -> Curves:
         table = np.stack(columns, axis=1)
         if table.min() < 0 or table.max() > 255:
             raise InputError(f"{source}: lut values must be output levels in 0-255")
-        return Curves(None, 1.0, table / 255.0)
+        return Curves(None, 1.0, table / 255.0), 1.0
     stages = data.get("stages")
     if not isinstance(stages, list) or not stages:
         raise InputError(f"{source}: 'stages' must be a non-empty list of {{r, g, b}} objects")
@@ -120,24 +154,31 @@ def curves_from_json(text: str, source: str = "curves") -> Curves:
     for n, stage in enumerate(stages):
         if not isinstance(stage, dict):
             raise InputError(f"{source}: stages[{n}] must be an object with r, g and b")
-        first = _numbers(stage.get("r"), f"stages[{n}].r", source)
+        first = _numbers(stage.get("r"), f"stages[{n}].r", source, limit=MAX_WEIGHT)
         params.append(
             [first]
             + [
-                _numbers(stage.get(name), f"stages[{n}].{name}", source, len(first))
+                _numbers(stage.get(name), f"stages[{n}].{name}", source, len(first), MAX_WEIGHT)
                 for name in CHANNELS[1:]
             ]
         )
     lengths = {len(stage[0]) for stage in params}
     if len(lengths) != 1:
         raise InputError(f"{source}: every stage must have the same number of pieces")
-    return Curves(np.asarray(params), float(strength))
+    try:
+        return Curves(np.asarray(params), float(strength)), float(calibration)
+    except ValueError as exc:
+        raise InputError(f"{source}: {exc}") from None
 
 
 def curves_to_cube(curves: Curves, size: int = 1024, title: str = "s2crnet") -> str:
-    """The composed curve as an Adobe/Resolve ``.cube`` 1D LUT of ``size`` entries."""
+    """The composed curve as an Adobe/Resolve ``.cube`` 1D LUT of ``size`` entries.
+
+    ``title`` goes into the ``TITLE`` line with its quotes and line breaks removed.
+    """
     if size < 2:
         raise ValueError("a .cube LUT needs at least 2 entries")
+    title = " ".join("".join(c for c in title if c not in '"\\').split())
     ramp = np.linspace(0.0, 1.0, size)[:, None].repeat(3, axis=1)
     values = np.clip(curves.apply(ramp), 0.0, 1.0)
     lines = [

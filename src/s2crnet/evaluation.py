@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import write_atomic
 from .data.iharmony4 import Triplet, list_triplets
 from .images import Picture, read_image, read_mask, to_uint8, write_image
 from .metrics import BUCKETS, LPIPS, bucket_of, image_metrics
@@ -157,8 +157,7 @@ def evaluate(
 
 
 def write_json(results: dict[str, Any], path: str | Path) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(results, indent=2) + "\n")
+    write_atomic(path, json.dumps(results, indent=2) + "\n")
 
 
 def format_table(results: dict[str, Any]) -> str:

@@ -8,21 +8,27 @@ Masks become ``(H, W)`` uint8 arrays, 0 = background, 255 = object, values betwe
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import write_atomic
 from .errors import InputError
 
 __all__ = [
+    "DEFAULT_MAX_PIXELS",
     "InputError",
     "Picture",
     "RawMask",
+    "encode_image",
     "mask_from_array",
     "mask_from_pil",
     "orient",
@@ -31,6 +37,7 @@ __all__ = [
     "read_image",
     "read_mask",
     "to_uint8",
+    "verify_image",
     "write_image",
 ]
 
@@ -115,8 +122,31 @@ def orient(array: np.ndarray, orientation: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- decoding
-def _open(path: Path, what: str) -> Any:
-    """Open and fully decode with Pillow; every failure becomes an InputError naming ``path``."""
+#: The largest image (in pixels) opened unless asked for more: 256 megapixels, e.g.
+#: 16384x16384, a guard against "decompression bombs" (a small file that decodes to
+#: gigabytes). ``max_pixels`` (CLI ``--max-pixels``) raises it; 0 removes it.
+DEFAULT_MAX_PIXELS = 1 << 28
+
+_PIL_LIMIT = threading.Lock()
+
+
+def _check_pixels(path: Path, size: tuple[int, int], max_pixels: int | None) -> None:
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else int(max_pixels)
+    pixels = size[0] * size[1]
+    if limit > 0 and pixels > limit:
+        raise InputError(
+            f"{path}: the image is {size[0]}x{size[1]} ({pixels:,} pixels), above the limit "
+            f"of {limit:,} that guards against decompression bombs; to open it on purpose "
+            f"pass --max-pixels {pixels} (Python: max_pixels={pixels}; 0 = no limit)"
+        )
+
+
+def _open(path: Path, what: str, max_pixels: int | None = None) -> Any:
+    """Open and fully decode with Pillow; every failure becomes an InputError naming ``path``.
+
+    Pillow's own pixel limit (a warning, then an error at twice it) is replaced by
+    ``max_pixels`` (default :data:`DEFAULT_MAX_PIXELS`; 0 = none).
+    """
     from PIL import Image, UnidentifiedImageError
 
     if not path.exists():
@@ -124,13 +154,21 @@ def _open(path: Path, what: str) -> Any:
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a {what} file")
     try:
-        img = Image.open(path)
+        with _PIL_LIMIT:  # Pillow's limit is a module global: lift it only while opening
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                img = Image.open(path)
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
+        _check_pixels(path, img.size, max_pixels)
         img.load()
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image file (or an unsupported format)") from None
-    except Image.DecompressionBombError as exc:
-        raise InputError(f"{path}: image too large ({exc})") from None
+    except PermissionError:
+        raise InputError(f"{path}: cannot read the {what} file (permission denied)") from None
     except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
         raise InputError(f"{path}: corrupt or truncated image ({exc})") from None
     return img
 
@@ -224,10 +262,13 @@ def picture_from_pil(img: Any, name: str = "composite") -> Picture:
     return replace(picture_from_array(array, name), icc_profile=img.info.get("icc_profile"))
 
 
-def read_image(path: str | os.PathLike) -> Picture:
-    """Decode an image file into a :class:`Picture` (EXIF orientation applied)."""
+def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> Picture:
+    """Decode an image file into a :class:`Picture` (EXIF orientation applied).
+
+    ``max_pixels``: refuse larger images (default :data:`DEFAULT_MAX_PIXELS`; 0 = no limit).
+    """
     path = Path(path)
-    img = _open(path, "image")
+    img = _open(path, "image", max_pixels)
     orientation = _orientation(img)
     if _bits_per_channel(img) == 16:
         array = _read_16bit_colour(path)
@@ -287,10 +328,10 @@ def mask_from_pil(img: Any, name: str = "mask") -> np.ndarray:
     return mask_from_array(array, name)
 
 
-def read_mask(path: str | os.PathLike) -> RawMask:
+def read_mask(path: str | os.PathLike, max_pixels: int | None = None) -> RawMask:
     """Decode a mask file (grey, RGB, RGBA, palette, 1-bit, 16-bit) as stored."""
     path = Path(path)
-    img = _open(path, "mask")
+    img = _open(path, "mask", max_pixels)
     orientation = _orientation(img)
     if _bits_per_channel(img) == 16:
         return RawMask(mask_from_array(_read_16bit_colour(path), str(path)), orientation)
@@ -310,11 +351,12 @@ def check_output_path(path: Path) -> tuple[bool, bool]:
     return WRITABLE[ext]
 
 
-def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) -> None:
-    """Write ``picture`` atomically (a temporary file renamed into place).
+def encode_image(path: str | os.PathLike, picture: Picture, quality: int = 95) -> bytes:
+    """The bytes of ``picture`` in the format of ``path``'s extension.
 
-    16-bit pictures stay 16-bit in PNG and TIFF and are rounded to 8 bits elsewhere; alpha
-    is dropped, with a warning, for formats that cannot store it (JPEG, BMP).
+    16-bit pictures stay 16-bit in PNG and TIFF and are rounded to 8 bits elsewhere, with
+    a warning; alpha is dropped, with a warning, for formats that cannot store it (JPEG,
+    BMP).
     """
     import cv2
     from PIL import Image
@@ -324,7 +366,7 @@ def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) ->
     pixels = picture.channels()
     if picture.alpha is not None and not keeps_alpha:
         warnings.warn(
-            f"{path}: {path.suffix} cannot store transparency; alpha dropped", stacklevel=2
+            f"{path}: {path.suffix} cannot store transparency; alpha dropped", stacklevel=3
         )
         pixels = pixels[..., :-1] if pixels.ndim == 3 and pixels.shape[2] in (2, 4) else pixels
         if pixels.ndim == 3 and pixels.shape[2] == 1:
@@ -332,25 +374,72 @@ def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) ->
     if pixels.dtype == np.float32:
         pixels = np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
     if pixels.dtype == np.uint16 and not keeps_16:
+        warnings.warn(
+            f"{path}: {path.suffix} stores 8 bits per channel; the 16-bit image is rounded "
+            "to 8 bits (write .png or .tif to keep 16)",
+            stacklevel=3,
+        )
         pixels = to_uint8(pixels)
 
-    with atomic_path(path) as tmp:
-        if pixels.dtype == np.uint16:
-            if pixels.ndim == 3 and pixels.shape[2] == 2:  # grey + alpha: store as RGBA
-                g, a = pixels[..., 0], pixels[..., 1]
-                pixels = np.dstack([g, g, g, a])
-            if pixels.ndim == 3:
-                code = cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR
-                pixels = cv2.cvtColor(pixels, code)
-            ok, buffer = cv2.imencode(path.suffix.lower(), pixels)
-            if not ok:
-                raise OSError(f"{path}: OpenCV could not encode the image")
-            tmp.write_bytes(buffer.tobytes())
-        else:
-            options: dict[str, Any] = {}
-            if path.suffix.lower() in (".jpg", ".jpeg", ".webp"):
-                options["quality"] = quality
-            if picture.icc_profile and path.suffix.lower() != ".bmp":
-                options["icc_profile"] = picture.icc_profile
-            fmt = Image.registered_extensions()[path.suffix.lower()]
-            Image.fromarray(pixels).save(tmp, format=fmt, **options)
+    if pixels.dtype == np.uint16:
+        if pixels.ndim == 3 and pixels.shape[2] == 2:  # grey + alpha: store as RGBA
+            g, a = pixels[..., 0], pixels[..., 1]
+            pixels = np.dstack([g, g, g, a])
+        if pixels.ndim == 3:
+            code = cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR
+            pixels = cv2.cvtColor(pixels, code)
+        ok, buffer = cv2.imencode(path.suffix.lower(), pixels)
+        if not ok:
+            raise InputError(f"{path}: OpenCV could not encode the image")
+        return buffer.tobytes()
+    options: dict[str, Any] = {}
+    if path.suffix.lower() in (".jpg", ".jpeg", ".webp"):
+        options["quality"] = quality
+    if picture.icc_profile and path.suffix.lower() != ".bmp":
+        options["icc_profile"] = picture.icc_profile
+    fmt = Image.registered_extensions()[path.suffix.lower()]
+    stream = io.BytesIO()
+    Image.fromarray(pixels).save(stream, format=fmt, **options)
+    return stream.getvalue()
+
+
+def verify_image(shape: tuple[int, int]) -> Callable[[Path], None]:
+    """A check for :func:`s2crnet.atomic.write_atomic`: the file decodes completely to an
+    image of ``shape`` ``(H, W)``; anything else raises an ``OSError``."""
+
+    def check(path: Path) -> None:
+        import cv2
+        from PIL import Image
+
+        try:
+            with _PIL_LIMIT:
+                saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+                try:
+                    img = Image.open(path)
+                finally:
+                    Image.MAX_IMAGE_PIXELS = saved
+            with img:
+                img.load()
+                size = img.size
+        except Exception as exc:  # Pillow raises several types for a damaged file
+            with open(path, "rb") as f:  # Pillow cannot decode every 16-bit TIFF; OpenCV can
+                tiff = f.read(4) in (b"II*\x00", b"MM\x00*")
+            if tiff and (data := cv2.imread(str(path), cv2.IMREAD_UNCHANGED)) is not None:
+                size = (data.shape[1], data.shape[0])
+            else:
+                raise OSError(errno.EIO, f"the written file does not decode ({exc})") from None
+        if size != (shape[1], shape[0]):
+            raise OSError(errno.EIO, f"the written file decodes to {size}, not {shape[::-1]}")
+
+    return check
+
+
+def write_image(path: str | os.PathLike, picture: Picture, quality: int = 95) -> None:
+    """Encode ``picture`` (see :func:`encode_image`) and write it atomically: a temporary
+    file, fsynced, decoded back completely, then renamed into place.
+
+    Raises:
+        InputError: an unsupported format or a missing folder.
+        OutputError: the file could not be written (disk full, read-only, permission).
+    """
+    write_atomic(path, encode_image(path, picture, quality), verify_image(picture.shape))

@@ -93,12 +93,17 @@ DENSE = 4096
 
 def _strengthen(grid: np.ndarray, y: np.ndarray, strength: float) -> np.ndarray:
     """Exaggerate a curve sampled at ``grid`` (``y``: ``(K, C)``): slopes to the power
-    ``strength``, renormalised to end at ``y[-1]``. Monotone curves stay monotone; a curve
-    with falling parts is extrapolated linearly instead."""
+    ``strength``, renormalised to end at ``y[-1]``. Monotone curves stay monotone, finite
+    and end where they ended for every finite strength (as it grows, the curve tends to a
+    step at its steepest part); a curve with falling parts is extrapolated linearly
+    instead."""
     slopes = np.diff(y, axis=0)  # (K - 1, C)
     if (slopes < 0).any():
         return grid[:, None] + strength * (y - grid[:, None])
-    powered = slopes**strength
+    # dividing by the steepest slope first keeps the powers in [0, 1]: for large
+    # strengths they would otherwise all underflow to 0 and the curve collapse
+    steepest = slopes.max(axis=0, keepdims=True)
+    powered = (slopes / np.where(steepest > 0, steepest, 1)) ** strength
     total = powered.sum(axis=0, keepdims=True)
     scale = np.where(total > 0, (y[-1:] - y[:1]) / np.where(total > 0, total, 1), 0)
     return np.concatenate([y[:1], y[:1] + np.cumsum(powered, axis=0) * scale], axis=0)
@@ -194,11 +199,12 @@ class Curves:
         return bool((np.diff(self.apply(ramp), axis=0) >= -1e-9).all())
 
     # ---- files (see s2crnet.curvefile)
-    def to_json(self, **info: object) -> str:
-        """The versioned curve-file JSON; ``info`` adds ``model``, ``composite``, ... ."""
+    def to_json(self, calibration: float = 1.0, **info: object) -> str:
+        """The versioned curve-file JSON; ``calibration`` is the model's calibrated
+        strength the user's was multiplied by; ``info`` adds ``model``, ``composite``..."""
         from .curvefile import curves_to_json
 
-        return curves_to_json(self, **info)
+        return curves_to_json(self, calibration, **info)
 
     @classmethod
     def from_json(cls, text: str, source: str = "curves") -> Curves:

@@ -121,6 +121,9 @@ class LPIPS:
     """
 
     def __init__(self, weights: str | Path | None = None, device: str = "cpu") -> None:
+        from .errors import require
+
+        require("lpips", "--lpips (LPIPS)", extra="lpips")
         import lpips
         import torch
 

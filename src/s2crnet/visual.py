@@ -2,23 +2,51 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .atomic import atomic_path
+from .atomic import write_atomic
+from .errors import require
 from .images import Picture, to_uint8
 from .lut import Curves
 
-__all__ = ["compare_image", "plot_curves"]
+__all__ = ["compare_image", "curve_plot_png", "plot_curves"]
 
 _COLOURS = ("#d62728", "#2ca02c", "#1f77b4")  # R, G, B
 
 
-def plot_curves(objects: list[tuple[str, Curves]], path: str | Path) -> None:
+def strength_text(curves: Curves, calibration: float = 1.0) -> str:
+    """How strongly the composed curve is applied, in words a user can check.
+
+    >>> strength_text(Curves.identity().with_strength(0.488), calibration=0.61)
+    'strength 0.8 x calibrated 0.61 = 0.488'
+    >>> strength_text(Curves.identity())
+    'strength 1'
+    """
+    if calibration == 1.0:
+        return f"strength {curves.strength:.3g}"
+    requested = curves.strength / calibration
+    return f"strength {requested:.3g} x calibrated {calibration:.3g} = {curves.strength:.3g}"
+
+
+def plot_curves(
+    objects: list[tuple[str, Curves]], path: str | Path, calibration: float = 1.0
+) -> None:
+    """Write :func:`curve_plot_png` to ``path`` (atomically)."""
+    write_atomic(path, curve_plot_png(objects, calibration))
+
+
+def curve_plot_png(objects: list[tuple[str, Curves]], calibration: float = 1.0) -> bytes:
     """Draw, for each object, the R, G, B curves of every stage and the composed curve
-    (at its strength) over the identity line, and write a PNG (atomically)."""
+    (at its strength) over the identity line, as PNG bytes.
+
+    ``calibration`` is the model's calibrated strength (``config.curve_strength``) that
+    the user's strength was multiplied by; the titles show both.
+    """
+    require("matplotlib", "--plot-curves (plot_curves)")
     from matplotlib.figure import Figure
 
     columns = max(c.stages for _, c in objects) + 1
@@ -30,7 +58,7 @@ def plot_curves(objects: list[tuple[str, Curves]], path: str | Path) -> None:
         panels = [
             (f"stage {n + 1}", Curves(curves.params[n : n + 1])) for n in range(curves.stages)
         ]
-        panels.append((f"composed (strength {curves.strength:g})", curves))
+        panels.append((f"composed\n({strength_text(curves, calibration)})", curves))
         for col in range(columns):
             ax = axes[row, col]
             if col >= len(panels):  # an object with fewer stages than another
@@ -49,8 +77,9 @@ def plot_curves(objects: list[tuple[str, Curves]], path: str | Path) -> None:
             )
             ax.grid(alpha=0.3)
         axes[row, 0].legend(loc="lower right", fontsize=8)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
+    stream = io.BytesIO()
+    fig.savefig(stream, format="png")
+    return stream.getvalue()
 
 
 def _display(picture: Picture) -> np.ndarray:

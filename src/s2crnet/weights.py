@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from .atomic import atomic_path
+from .atomic import write_atomic
 from .config import BACKBONES, S2CRNetConfig
 from .errors import WeightsError
 from .model import S2CRNet
@@ -103,7 +103,7 @@ def load_state_dict_strict(
 # --------------------------------------------------------------------------- our format
 def save_model(model: S2CRNet, path: str | Path) -> None:
     """Write ``model`` as safetensors with its config in the metadata, atomically."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     path = Path(path)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -112,8 +112,7 @@ def save_model(model: S2CRNet, path: str | Path) -> None:
         "format_version": FORMAT_VERSION,
         "config": model.config.to_json(),
     }
-    with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata=metadata)
+    write_atomic(path, save(state, metadata=metadata))
 
 
 # --------------------------------------------------------------------------- released
@@ -238,7 +237,8 @@ def load_model(
 
     Raises:
         FileNotFoundError: no such file.
-        WeightsError: not a weights file, or keys/shapes that do not match (named).
+        WeightsError: not a weights file, keys/shapes that do not match (named), or
+            weights that are not finite.
     """
     path = Path(path)
     state, metadata = read_tensors(path)
@@ -257,6 +257,13 @@ def load_model(
         )
     else:
         raise WeightsError(f"{path}: not an S2CRNet weights file (no config, no known keys)")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise WeightsError(
+            f"{path}: the weights hold NaN or infinite values (in {', '.join(sorted(bad)[:3])}"
+            f"{', ...' if len(bad) > 3 else ''}); the file is damaged or came from a run "
+            "that diverged"
+        )
     model = S2CRNet(config)
     load_state_dict_strict(model, state, str(path))
     return model.to(device).eval()

@@ -20,6 +20,24 @@ device_option = click.option(
 )
 
 
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses ``nan`` and ``inf`` (click's accepts them)."""
+
+    name = "finite float"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        import math
+
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+#: ``--strength``: any finite number >= 0.
+STRENGTH = FiniteFloat(min=0)
+
+
 class UserError(Exception):
     """A problem to report in one line, without a traceback."""
 
@@ -30,14 +48,32 @@ def fail(message: str) -> None:
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
+    """What a user (or the machine: a full disk) can cause; everything else is a bug."""
     from ..api import NoDefaultModelError
-    from ..errors import InputError, WeightsError
+    from ..errors import InputError, MissingDependencyError, WeightsError
 
-    return (UserError, InputError, WeightsError, NoDefaultModelError, FileNotFoundError)
+    return (
+        UserError,
+        InputError,  # OutputError too
+        WeightsError,
+        NoDefaultModelError,
+        MissingDependencyError,
+        FileNotFoundError,
+    )
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an ``OSError`` that no layer below turned into a message."""
+    from ..atomic import output_error
+
+    if exc.filename is not None:
+        return str(output_error(exc.filename, exc)).replace("cannot write", "cannot use")
+    return f"{exc.strerror or exc}"
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the library's user-facing errors into one line on stderr and exit code 2."""
+    """Turn the library's user-facing errors and the machine's faults (``OSError``: a
+    full disk, a read-only folder) into one line on stderr and exit code 2."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -45,10 +81,33 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except user_errors() as exc:
             fail(str(exc))
-        except PermissionError as exc:
-            fail(f"{exc.filename}: permission denied")
+        except OSError as exc:
+            fail(os_error_line(exc))
 
     return wrapper
+
+
+def status(message: str) -> None:
+    """A progress line on stderr (the output on stdout stays clean)."""
+    click.echo(f"s2crnet: {message}", err=True)
+
+
+#: ``--weights`` for every command that runs a model; without it, the shipped model.
+weights_option = click.option(
+    "--weights",
+    type=click.Path(path_type=Path),
+    help="Model weights: our .safetensors or the authors' S2CRNet_pretrained.pth "
+    "(default: the model shipped with the package).",
+)
+
+#: ``--max-pixels`` for every command that opens photos.
+max_pixels_option = click.option(
+    "--max-pixels",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Open images up to this many pixels (default 268435456, i.e. 16384x16384, a "
+    "guard against decompression bombs; 0 = no limit).",
+)
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -60,7 +119,10 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
 def load_model_for(
     weights: Path | None, device: str, backend: str = "torch", onnx_file: Path | None = None
 ):
-    """The model for a command: PyTorch weights, an ONNX file, or the default."""
+    """The model for a command: PyTorch weights, an ONNX file, or the default.
+
+    Says on stderr that the model is loading (importing PyTorch takes seconds).
+    """
     if backend == "onnxruntime" or onnx_file is not None:
         if backend == "torch":
             raise UserError("--onnx runs on --backend onnxruntime, not torch")
@@ -79,7 +141,9 @@ def load_model_for(
                     "--device cuda: this onnxruntime has no CUDA provider (install onnxruntime-gpu)"
                 )
             providers = ["CUDAExecutionProvider"]
+        status(f"loading the model {onnx_file} (ONNX Runtime)...")
         return OnnxModel(onnx_file, providers=providers)
+    status(f"loading the model {weights or '(shipped default)'}...")
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():

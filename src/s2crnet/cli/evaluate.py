@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from .common import UserError, device_option, load_model_for, reports_errors
+from ..errors import MissingDependencyError
+from .common import (
+    STRENGTH,
+    UserError,
+    device_option,
+    load_model_for,
+    reports_errors,
+    weights_option,
+)
 from .group import cli
 
 
@@ -25,7 +33,7 @@ from .group import cli
     default="model",
     show_default=True,
 )
-@click.option("--weights", type=click.Path(path_type=Path), help="Weights for --method model.")
+@weights_option
 @click.option("--protocol", type=click.Choice(["256", "full"]), default="256", show_default=True)
 @click.option("--labels", type=click.Path(path_type=Path), help="Semantic label list: NAME LABEL.")
 @click.option("--json", "json_file", type=click.Path(path_type=Path), help="Write results here.")
@@ -39,7 +47,7 @@ from .group import cli
 )
 @click.option(
     "--strength",
-    type=click.FloatRange(min=0),
+    type=STRENGTH,
     default=1.0,
     show_default=True,
     help="Apply the model's curves at this strength (as harmonize --strength).",
@@ -74,8 +82,6 @@ def evaluate(
 
     model = None
     if method == "model":
-        if weights is None:
-            raise UserError("--method model needs --weights PATH")
         model = load_model_for(weights, device)
     elif weights is not None or strength != 1.0:
         raise UserError(f"--weights and --strength are only for --method model, not {method}")
@@ -89,6 +95,8 @@ def evaluate(
 
         try:
             metric = LPIPS(lpips_weights, device)
+        except MissingDependencyError as exc:
+            raise UserError(str(exc)) from None
         except Exception as exc:  # the lpips package or its backbone weights unavailable
             raise UserError(f"LPIPS unavailable ({exc}); pass --lpips-weights PATH") from None
     subset_list = [s for item in subsets for s in item.split(",") if s] or None

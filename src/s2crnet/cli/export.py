@@ -6,17 +6,12 @@ from pathlib import Path
 
 import click
 
-from .common import UserError, load_model_for, reports_errors, same_file
+from .common import UserError, load_model_for, reports_errors, same_file, weights_option
 from .group import cli
 
 
 @cli.command("export-onnx")
-@click.option(
-    "--weights",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Weights to export (our .safetensors or the released .pth).",
-)
+@weights_option
 @click.option(
     "-o",
     "--output",
@@ -33,7 +28,9 @@ from .group import cli
     help="Real inputs for the check (default: scikit-image's sample photos).",
 )
 @reports_errors
-def export_onnx(weights: Path, output: Path, check_image: tuple[tuple[Path, Path], ...]) -> None:
+def export_onnx(
+    weights: Path | None, output: Path, check_image: tuple[tuple[Path, Path], ...]
+) -> None:
     """Export the curve predictor to ONNX, run the ONNX checker, and verify ONNX Runtime
     against PyTorch on random and real inputs (curve parameters within 1e-4)."""
     from ..export.onnx import export_onnx as run_export
@@ -43,7 +40,7 @@ def export_onnx(weights: Path, output: Path, check_image: tuple[tuple[Path, Path
         raise UserError(f"{output}: the output must be a .onnx file")
     if not output.parent.is_dir():
         raise UserError(f"{output}: output folder {output.parent} does not exist")
-    if same_file(output, weights):
+    if weights is not None and same_file(output, weights):
         raise UserError(f"{output}: output would overwrite the input {weights}")
     model = load_model_for(weights, "cpu")
     inputs = sample_inputs(model.config.thumbnail, [tuple(map(str, p)) for p in check_image])

@@ -10,14 +10,17 @@ import click
 
 from .common import (
     EXIT_USER_ERROR,
+    STRENGTH,
     UserError,
     check_label,
     check_output,
     device_option,
     load_model_for,
+    max_pixels_option,
     reports_errors,
     same_file,
     user_errors,
+    weights_option,
 )
 from .group import cli
 
@@ -46,85 +49,98 @@ def _check_extra(name: str, path: Path, inputs: tuple[Path, ...]) -> None:
             raise UserError(f"{path}: {flag} would overwrite the input {other}")
 
 
-def _write_text(path: Path, text: str) -> None:
-    from ..atomic import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
-
-
 def _harmonize_one(
     composite: Path, masks: list[Path], output: Path, model: Any, options: dict[str, Any]
-) -> None:
-    """One composite: its objects, the output image and any extra outputs."""
+) -> list[tuple[Path, str]]:
+    """One composite: its objects, the output image and any extra outputs, written all
+    or nothing. Returns each file written and what it holds."""
     from ..api import harmonize_picture as run
     from ..api import load_masks, masks_from_label_map
-    from ..images import read_image, write_image
+    from ..atomic import OutputSet
+    from ..images import encode_image, read_image, verify_image
 
-    picture = read_image(composite)
+    max_pixels = options.get("max_pixels")
+    picture = read_image(composite, max_pixels)
     if options.get("label_map") is not None:
-        values, names = masks_from_label_map(options["label_map"])
+        values, names = masks_from_label_map(options["label_map"], max_pixels)
         if values[0].shape != picture.shape:
             raise UserError(
                 f"{options['label_map']}: the label map's size differs from "
                 f"the composite {composite}"
             )
     else:
-        values, names = load_masks(picture, masks, str(composite))
+        values, names = load_masks(picture, masks, str(composite), max_pixels)
     reference = None
     if options.get("reference_image") is not None:
         from ..api import align_mask
         from ..images import read_mask
 
-        ref = read_image(options["reference_image"])
+        ref = read_image(options["reference_image"], max_pixels)
         ref_mask = None
         if options.get("reference_mask") is not None:
             ref_mask = align_mask(
-                read_mask(options["reference_mask"]),
+                read_mask(options["reference_mask"], max_pixels),
                 ref,
                 str(options["reference_mask"]),
                 str(options["reference_image"]),
+                "reference photo",
             )
         reference = (ref.rgb, ref_mask)
     labels = list(options["labels"]) or None
     result, objects = run(picture, values, model, labels, names, options["strength"], reference)
-    write_image(output, result, quality=options["quality"])
-    _write_extras(composite, picture, result, values, objects, options)
+    files = [(output, encode_image(output, result, options["quality"]), "the harmonized image")]
+    files += _extras(composite, picture, result, values, objects, options, model)
+    with OutputSet() as outputs:
+        for path, data, _ in files:
+            outputs.add(path, data, verify_image(result.shape) if path == output else None)
+    return [(path, what) for path, _, what in files]
 
 
-def _write_extras(composite, picture, result, masks, objects, options) -> None:
+def _extras(composite, picture, result, masks, objects, options, model) -> list:
+    """The extra outputs' ``(path, bytes or text, what it holds)``, made in memory."""
     from ..labels import LABELS
 
     count = len(objects)
+    calibration = model.config.curve_strength
     model_name = str(options.get("model_name"))
+    files = []
     for i, obj in enumerate(objects):
+        which = f"object {i + 1}, {obj.mask}" if count > 1 else obj.mask
         if options.get("save_curves") is not None:
             label = None if obj.label is None else LABELS[obj.label]
             text = obj.curves.to_json(
-                model=model_name, composite=str(composite), mask=obj.mask, label=label
+                calibration, model=model_name, composite=str(composite), mask=obj.mask, label=label
             )
-            _write_text(_numbered(options["save_curves"], i, count), text)
+            path = _numbered(options["save_curves"], i, count)
+            files.append((path, text, f"the curves of {which}"))
         if options.get("export_cube") is not None:
-            cube = obj.curves.to_cube(options["cube_size"], title=f"s2crnet {obj.mask}")
-            _write_text(_numbered(options["export_cube"], i, count), cube)
+            title = f"s2crnet {composite.name}" + (f" object {i + 1}" if count > 1 else "")
+            cube = obj.curves.to_cube(options["cube_size"], title=title)
+            path = _numbered(options["export_cube"], i, count)
+            files.append((path, cube, f"the composed curve of {which} as a 1D LUT"))
     if options.get("plot_curves") is not None:
-        from ..visual import plot_curves
+        from ..visual import curve_plot_png
 
-        plot_curves([(obj.mask, obj.curves) for obj in objects], options["plot_curves"])
+        png = curve_plot_png([(obj.mask, obj.curves) for obj in objects], calibration)
+        files.append((options["plot_curves"], png, "the curve plot"))
     if options.get("compare") is not None:
         import numpy as np
 
-        from ..images import write_image
+        from ..images import encode_image
         from ..visual import compare_image
 
         union = np.maximum.reduce(masks) if len(masks) > 1 else masks[0]
-        write_image(options["compare"], compare_image(picture, result, union))
+        path = options["compare"]
+        side_by_side = encode_image(path, compare_image(picture, result, union))
+        files.append((path, side_by_side, "composite | result"))
+    return files
 
 
 def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, options) -> None:
     from tqdm import tqdm
 
     from ..batch import pair_images
+    from ..errors import OutputError
 
     if not masks.is_dir():
         raise UserError(f"{masks}: COMPOSITE is a folder, so MASK must be a folder too")
@@ -138,18 +154,29 @@ def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, optio
         raise UserError(f"{composites}: no images found")
     out_dir.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
+    done = attempted = 0
+    stopped = None
     for composite, mask in tqdm(pairs, desc="harmonizing", unit="image", file=sys.stderr):
+        attempted += 1
         try:
             if mask is None:
                 raise UserError(f"{composite}: no mask for it in {masks}")
             output = out_dir / composite.name
             check_output(output, (composite, mask))
             _harmonize_one(composite, [mask], output, model, options)
+            done += 1
         except user_errors() as exc:
             failures.append(str(exc))
             tqdm.write(f"s2crnet: error: {exc}", file=sys.stderr)
-    done = len(pairs) - len(failures)
-    click.echo(f"harmonized {done} of {len(pairs)} images into {out_dir}", err=True)
+            if isinstance(exc, OutputError) and exc.disk_full:
+                stopped = "the disk is full"
+                break
+    summary = f"harmonized {done} of {len(pairs)} images into {out_dir}"
+    if failures:
+        summary += f"; {len(failures)} failed"
+    if stopped:
+        summary += f"; {len(pairs) - attempted} not attempted: stopped early, {stopped}"
+    click.echo(summary, err=True)
     if failures:
         click.echo(f"{len(failures)} failed:", err=True)
         for line in failures:
@@ -172,11 +199,7 @@ def _existing(path: Path | None, what: str) -> None:
     type=click.Path(path_type=Path),
     help="Output file (or folder, when COMPOSITE is a folder).",
 )
-@click.option(
-    "--weights",
-    type=click.Path(path_type=Path),
-    help="Model weights: our .safetensors or the authors' S2CRNet_pretrained.pth.",
-)
+@weights_option
 @click.option(
     "--label",
     "labels",
@@ -191,7 +214,7 @@ def _existing(path: Path | None, what: str) -> None:
 )
 @click.option(
     "--strength",
-    type=click.FloatRange(min=0),
+    type=STRENGTH,
     default=1.0,
     show_default=True,
     help="0 = unchanged, 1 = the model's curve at its calibrated strength, >1 exaggerates "
@@ -247,6 +270,7 @@ def _existing(path: Path | None, what: str) -> None:
     show_default=True,
     help="JPEG/WebP quality of the output.",
 )
+@max_pixels_option
 @reports_errors
 def harmonize(
     composite: Path,
@@ -301,9 +325,14 @@ def harmonize(
     check_output(output, inputs)
     for key in extras:
         _check_extra(key, options[key], inputs)
+    targets = [output, *[options[k] for k in extras]]
+    for i, path in enumerate(targets):
+        for other in targets[:i]:
+            if same_file(path, other):
+                raise UserError(f"{path}: given for two outputs; each needs its own file")
     model = load_model_for(weights, device, backend, onnx_file)
-    _harmonize_one(composite, list(masks), output, model, options)
-    click.echo(f"wrote {output}", err=True)
+    for path, what in _harmonize_one(composite, list(masks), output, model, options):
+        click.echo(f"wrote {path} ({what})", err=True)
 
 
 @cli.command("apply-curves")
@@ -311,18 +340,30 @@ def harmonize(
 @click.argument("mask", type=click.Path(path_type=Path))
 @click.argument("curves", type=click.Path(path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
-@click.option("--strength", type=click.FloatRange(min=0), help="Override the file's strength.")
+@click.option(
+    "--strength",
+    type=STRENGTH,
+    help="Instead of the file's strength: as harmonize --strength (times the file's "
+    "strength_calibration, the model's calibrated strength).",
+)
 @click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True)
+@max_pixels_option
 @reports_errors
 def apply_curves(
-    image: Path, mask: Path, curves: Path, output: Path, strength: float | None, quality: int
+    image: Path,
+    mask: Path,
+    curves: Path,
+    output: Path,
+    strength: float | None,
+    quality: int,
+    max_pixels: int | None,
 ) -> None:
     """Apply a saved (possibly hand-edited) curve file to IMAGE inside MASK."""
     from dataclasses import replace
 
     from ..api import load_inputs
+    from ..curvefile import read_curve_file
     from ..images import write_image
-    from ..lut import Curves
     from ..render import apply_curves as render
 
     for path in (image, mask, curves):
@@ -332,9 +373,9 @@ def apply_curves(
         text = curves.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{curves}: cannot read the curve file ({exc})") from None
-    loaded = Curves.from_json(text, str(curves))
+    loaded, calibration = read_curve_file(text, str(curves))
     if strength is not None:
-        loaded = loaded.with_strength(strength)
-    picture, values = load_inputs(image, mask)
+        loaded = loaded.with_strength(strength * calibration)
+    picture, values = load_inputs(image, mask, max_pixels)
     write_image(output, replace(picture, rgb=render(picture.rgb, values, loaded)), quality=quality)
     click.echo(f"wrote {output}", err=True)

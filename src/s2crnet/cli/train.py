@@ -57,8 +57,15 @@ def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
     Writes last.safetensors, best.safetensors (with --eval-data), state.pt, log.csv and
     config.yaml to --out. Data-parallel: torchrun --nproc_per_node=N -m s2crnet train ...
     """
+    import signal
+    import sys
+
     from ..training import TrainingError, load_yaml, merge
     from ..training import train as run_training
+
+    # a polite kill (SIGTERM) unwinds like Ctrl-C, so a write in progress removes its
+    # temporary file; what a hard kill leaves is removed when the run starts or resumes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
     flags = {k: (list(v) or None) if isinstance(v, tuple) else v for k, v in flags.items()}
     try:

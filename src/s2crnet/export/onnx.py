@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..atomic import atomic_path
+from ..atomic import scratch_file, write_atomic
+from ..errors import require
 from ..model import S2CRNet
 from ..runtime import CONFIG_KEY, OnnxModel
 
@@ -42,6 +43,8 @@ class _Graph(nn.Module):
 
 def export_onnx(model: S2CRNet, path: str | Path, opset: int = OPSET) -> Path:
     """Write ``model`` as ONNX (checked by the ONNX checker), atomically."""
+    require("onnx", "export-onnx", extra="onnx")
+    require("onnxscript", "export-onnx", extra="onnx")
     import onnx
 
     model = model.eval().cpu()
@@ -57,7 +60,7 @@ def export_onnx(model: S2CRNet, path: str | Path, opset: int = OPSET) -> Path:
         names.append("label")
     batch = torch.export.Dim("batch", min=1, max=4096)
     path = Path(path)
-    with atomic_path(path) as tmp, warnings.catch_warnings():
+    with scratch_file(path) as tmp, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
         program = torch.onnx.export(
             _Graph(model).eval(),
@@ -75,7 +78,7 @@ def export_onnx(model: S2CRNet, path: str | Path, opset: int = OPSET) -> Path:
         entry.key, entry.value = CONFIG_KEY, model.config.to_json()
         proto.producer_name = "s2crnet"
         onnx.checker.check_model(proto, full_check=True)
-        onnx.save(proto, str(tmp))
+    write_atomic(path, proto.SerializeToString())
     return path
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import math
 import os
 import time
@@ -31,7 +32,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from ..atomic import atomic_path
+from ..atomic import remove_stale_temporaries, write_atomic
 from ..model import S2CRNet, make_thumbnails
 from .config import TrainConfig
 from .discriminator import Discriminator
@@ -178,15 +179,37 @@ def _optimizer(model: S2CRNet, config: TrainConfig) -> torch.optim.AdamW:
 
 # --------------------------------------------------------------------------- files
 def _save_state(path: Path, state: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_atomic(path, buffer.getvalue())
+
+
+#: What every ``state.pt`` holds.
+STATE_KEYS = ("step", "best_fmse", "model", "opt_g", "sched")
+
+
+def _load_state(path: Path, device: torch.device) -> dict[str, Any]:
+    """``state.pt`` for ``--resume``; a damaged one is a :class:`TrainingError` that says
+    how to go on."""
+    how = (
+        f"it is damaged (truncated by a full disk or a copy?). To go on from the last "
+        f"saved weights, start a new run with --init-weights {path.parent / 'last.safetensors'}"
+        " and another --out; or delete the folder and start again"
+    )
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # torch raises several types for a damaged archive
+        raise TrainingError(f"{path}: cannot be read ({exc}); {how}") from None
+    missing = [k for k in STATE_KEYS if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise TrainingError(f"{path}: holds no {', '.join(missing)}; {how}")
+    return state
 
 
 def _save_config(path: Path, config: TrainConfig) -> None:
     import yaml
 
-    with atomic_path(path) as tmp:
-        tmp.write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+    write_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))
 
 
 class _CsvLog:
@@ -259,6 +282,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     model = _build_model(config, init_backbone=not resume).to(rt.device).train()
     if rt.main:  # only once the data and the starting weights are known to be good
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out)  # what a run killed in the middle of a write left
     disc = Discriminator().to(rt.device).train() if config.adv_weight > 0 else None
     opt_g = _optimizer(model, config)
     opt_d = torch.optim.RMSprop(disc.parameters(), lr=config.lr) if disc is not None else None
@@ -270,7 +294,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
     step, best = 0, math.inf
     if resume:
-        state = torch.load(state_path, map_location=rt.device, weights_only=True)
+        state = _load_state(state_path, rt.device)
         model.load_state_dict(state["model"])
         if ema is not None:
             if "ema" not in state:
