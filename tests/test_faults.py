@@ -263,3 +263,17 @@ def test_truncated_state_on_resume_says_how_to_go_on(tmp_path):
     code, _, err = run_cli("train", "--out", out, "--steps", 4, "--resume")
     assert_user_error(code, err, str(state), "--init-weights", "last.safetensors")
     assert leftovers(out) == []
+
+
+def test_an_export_that_fails_its_check_writes_nothing(tmp_path, weights_file, monkeypatch):
+    import s2crnet.export.onnx as export
+
+    def differs(model, path, inputs=None):
+        raise AssertionError(f"{path}: ONNX Runtime differs from PyTorch by 1.0e-01")
+
+    monkeypatch.setattr(export, "verify_onnx", differs)
+    out = tmp_path / "m.onnx"
+    out.write_bytes(b"an earlier export")
+    code, _, err = run_cli("export-onnx", "--weights", weights_file, "-o", out)
+    assert_user_error(code, err, f"{out}: ONNX Runtime differs")
+    assert out.read_bytes() == b"an earlier export" and leftovers(tmp_path) == []

@@ -14,6 +14,7 @@ metadata, so :class:`s2crnet.runtime.OnnxModel` needs nothing else.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +42,17 @@ class _Graph(nn.Module):
         return self.model(foreground, background, label)
 
 
-def export_onnx(model: S2CRNet, path: str | Path, opset: int = OPSET) -> Path:
-    """Write ``model`` as ONNX (checked by the ONNX checker), atomically."""
+def export_onnx(
+    model: S2CRNet,
+    path: str | Path,
+    opset: int = OPSET,
+    check: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write ``model`` as ONNX (checked by the ONNX checker), atomically.
+
+    ``check(path)`` runs on the finished file before it takes the name ``path`` (e.g.
+    :func:`verify_onnx`); if it raises, nothing is written.
+    """
     require("onnx", "export-onnx", extra="onnx")
     require("onnxscript", "export-onnx", extra="onnx")
     import onnx
@@ -78,6 +88,9 @@ def export_onnx(model: S2CRNet, path: str | Path, opset: int = OPSET) -> Path:
         entry.key, entry.value = CONFIG_KEY, model.config.to_json()
         proto.producer_name = "s2crnet"
         onnx.checker.check_model(proto, full_check=True)
+        onnx.save(proto, str(tmp))
+        if check is not None:
+            check(tmp)
     write_atomic(path, proto.SerializeToString())
     return path
 
