@@ -27,9 +27,9 @@ def strength_text(curves: Curves, calibration: float = 1.0) -> str:
     'strength 1'
     """
     if calibration == 1.0:
-        return f"strength {curves.strength:.3g}"
+        return f"strength {curves.strength:g}"
     requested = curves.strength / calibration
-    return f"strength {requested:.3g} x calibrated {calibration:.3g} = {curves.strength:.3g}"
+    return f"strength {requested:.4g} x calibrated {calibration:.4g} = {curves.strength:.4g}"
 
 
 def plot_curves(
@@ -58,7 +58,7 @@ def curve_plot_png(objects: list[tuple[str, Curves]], calibration: float = 1.0) 
         panels = [
             (f"stage {n + 1}", Curves(curves.params[n : n + 1])) for n in range(curves.stages)
         ]
-        panels.append((f"composed\n({strength_text(curves, calibration)})", curves))
+        panels.append((f"composed\n{strength_text(curves, calibration)}", curves))
         for col in range(columns):
             ax = axes[row, col]
             if col >= len(panels):  # an object with fewer stages than another
@@ -73,8 +73,8 @@ def curve_plot_png(objects: list[tuple[str, Curves]], calibration: float = 1.0) 
                 xlim=(0, 1),
                 ylim=(min(0, y.min()), max(1, y.max())),
                 aspect="auto",
-                title=f"{name}: {title}" if col == 0 else title,
             )
+            ax.set_title(f"{Path(name).name}: {title}" if col == 0 else title, fontsize=9)
             ax.grid(alpha=0.3)
         axes[row, 0].legend(loc="lower right", fontsize=8)
     stream = io.BytesIO()
