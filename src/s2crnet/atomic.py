@@ -26,6 +26,8 @@ from .errors import OutputError
 __all__ = [
     "TEMP_SUFFIX",
     "OutputSet",
+    "describe_os_error",
+    "output_error",
     "remove_stale_temporaries",
     "scratch_file",
     "write_atomic",
@@ -38,7 +40,7 @@ TEMP_SUFFIX = ".s2crnet-tmp"
 Check = Callable[[Path], None]
 
 
-def _reason(exc: OSError) -> str:
+def describe_os_error(exc: OSError) -> str:
     """A short, user-facing reason for an ``OSError``."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the disk is full"
@@ -53,7 +55,9 @@ def _reason(exc: OSError) -> str:
 
 def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:
     """The :class:`OutputError` for an ``OSError`` met while writing ``path``."""
-    return OutputError(f"{path}: cannot write ({_reason(exc)})", path=Path(path), errno=exc.errno)
+    return OutputError(
+        f"{path}: cannot write ({describe_os_error(exc)})", path=Path(path), errno=exc.errno
+    )
 
 
 def _write_all(fd: int, data: bytes) -> None:

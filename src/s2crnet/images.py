@@ -141,25 +141,34 @@ def _check_pixels(path: Path, size: tuple[int, int], max_pixels: int | None) -> 
         )
 
 
+def _pil_open(path: Path) -> Any:
+    """``Image.open`` (the header only) without Pillow's own pixel limit: its warning and
+    error are replaced by :func:`_check_pixels`. The limit is a module global, so it is
+    lifted under a lock and only while opening."""
+    from PIL import Image
+
+    with _PIL_LIMIT:
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            return Image.open(path)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
 def _open(path: Path, what: str, max_pixels: int | None = None) -> Any:
     """Open and fully decode with Pillow; every failure becomes an InputError naming ``path``.
 
     Pillow's own pixel limit (a warning, then an error at twice it) is replaced by
     ``max_pixels`` (default :data:`DEFAULT_MAX_PIXELS`; 0 = none).
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
     if not path.exists():
         raise InputError(f"{path}: no such {what} file")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a {what} file")
     try:
-        with _PIL_LIMIT:  # Pillow's limit is a module global: lift it only while opening
-            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-            try:
-                img = Image.open(path)
-            finally:
-                Image.MAX_IMAGE_PIXELS = saved
+        img = _pil_open(path)
         _check_pixels(path, img.size, max_pixels)
         img.load()
     except UnidentifiedImageError:
@@ -410,16 +419,9 @@ def verify_image(shape: tuple[int, int]) -> Callable[[Path], None]:
 
     def check(path: Path) -> None:
         import cv2
-        from PIL import Image
 
         try:
-            with _PIL_LIMIT:
-                saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
-                try:
-                    img = Image.open(path)
-                finally:
-                    Image.MAX_IMAGE_PIXELS = saved
-            with img:
+            with _pil_open(path) as img:
                 size = img.size
                 if img.format == "JPEG":  # every byte is still entropy-decoded, so a
                     img.draft(img.mode, (size[0] // 8, size[1] // 8))  # cut file fails

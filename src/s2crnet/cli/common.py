@@ -64,11 +64,10 @@ def user_errors() -> tuple[type[BaseException], ...]:
 
 def os_error_line(exc: OSError) -> str:
     """One line for an ``OSError`` that no layer below turned into a message."""
-    from ..atomic import output_error
+    from ..atomic import describe_os_error
 
-    if exc.filename is not None:
-        return str(output_error(exc.filename, exc)).replace("cannot write", "cannot use")
-    return f"{exc.strerror or exc}"
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    return where + describe_os_error(exc)
 
 
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -88,16 +88,17 @@ def _harmonize_one(
         reference = (ref.rgb, ref_mask)
     labels = list(options["labels"]) or None
     result, objects = run(picture, values, model, labels, names, options["strength"], reference)
-    files = [(output, encode_image(output, result, options["quality"]), "the harmonized image")]
+    image = encode_image(output, result, options["quality"])
+    files = [(output, image, "the harmonized image", verify_image(result.shape))]
     files += _extras(composite, picture, result, values, objects, options, model)
     with OutputSet() as outputs:
-        for path, data, _ in files:
-            outputs.add(path, data, verify_image(result.shape) if path == output else None)
-    return [(path, what) for path, _, what in files]
+        for path, data, _, check in files:
+            outputs.add(path, data, check)
+    return [(path, what) for path, _, what, _ in files]
 
 
 def _extras(composite, picture, result, masks, objects, options, model) -> list:
-    """The extra outputs' ``(path, bytes or text, what it holds)``, made in memory."""
+    """The extra outputs' ``(path, bytes or text, what it holds, check)``, made in memory."""
     from ..labels import LABELS
 
     count = len(objects)
@@ -112,27 +113,27 @@ def _extras(composite, picture, result, masks, objects, options, model) -> list:
                 calibration, model=model_name, composite=str(composite), mask=obj.mask, label=label
             )
             path = _numbered(options["save_curves"], i, count)
-            files.append((path, text, f"the curves of {which}"))
+            files.append((path, text, f"the curves of {which}", None))
         if options.get("export_cube") is not None:
             title = f"s2crnet {composite.name}" + (f" object {i + 1}" if count > 1 else "")
             cube = obj.curves.to_cube(options["cube_size"], title=title)
             path = _numbered(options["export_cube"], i, count)
-            files.append((path, cube, f"the composed curve of {which} as a 1D LUT"))
+            files.append((path, cube, f"the composed curve of {which} as a 1D LUT", None))
     if options.get("plot_curves") is not None:
         from ..visual import curve_plot_png
 
         png = curve_plot_png([(obj.mask, obj.curves) for obj in objects], calibration)
-        files.append((options["plot_curves"], png, "the curve plot"))
+        files.append((options["plot_curves"], png, "the curve plot", None))
     if options.get("compare") is not None:
         import numpy as np
 
-        from ..images import encode_image
+        from ..images import encode_image, verify_image
         from ..visual import compare_image
 
         union = np.maximum.reduce(masks) if len(masks) > 1 else masks[0]
-        path = options["compare"]
-        side_by_side = encode_image(path, compare_image(picture, result, union))
-        files.append((path, side_by_side, "composite | result"))
+        path, both = options["compare"], compare_image(picture, result, union)
+        check = verify_image(both.shape)
+        files.append((path, encode_image(path, both), "composite | result", check))
     return files
 
 
