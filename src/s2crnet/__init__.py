@@ -3,6 +3,7 @@
 Entry points:
 
 * :func:`harmonize` - recolour the masked object of a composite (``api.py``);
+* :func:`guess_label` - the object's class (person, animal, food, vehicle, other);
 * :class:`S2CRNet` / :class:`S2CRNetConfig` - the network (``model.py``, ``config.py``);
 * :func:`load_model` - our safetensors or the authors' released checkpoint (``weights.py``);
 * :func:`render_curves` - paper Eq. 1 as a differentiable tensor op (``curves.py``);
@@ -21,6 +22,8 @@ __version__ = "0.1.0"
 #: public name -> module that defines it
 _EXPORTS = {
     "harmonize": "api",
+    "guess_label": "api",
+    "LabelGuess": "labels",
     "HarmonizeResult": "api",
     "NoDefaultModelError": "api",
     "Curves": "lut",

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .config import S2CRNetConfig
+from .config import LabelerConfig, S2CRNetConfig
 from .images import (
     InputError,
     Picture,
@@ -30,10 +30,16 @@ from .images import (
     read_image,
     read_mask,
 )
-from .labels import label_index
+from .labels import AUTO, LabelGuess, is_auto, label_index
 from .lut import Curves
 from .render import apply_curves
-from .thumbnails import background_thumbnail, foreground_thumbnail, resize_square, thumbnails
+from .thumbnails import (
+    background_thumbnail,
+    foreground_thumbnail,
+    label_view,
+    resize_square,
+    thumbnails,
+)
 
 __all__ = [
     "CurvePredictor",
@@ -42,12 +48,14 @@ __all__ = [
     "ObjectResult",
     "align_mask",
     "default_model",
+    "guess_label",
     "harmonize",
     "harmonize_picture",
     "load_inputs",
     "load_masks",
     "masks_from_label_map",
     "predict_curves",
+    "resolve_labeler",
     "resolve_model",
 ]
 
@@ -104,11 +112,13 @@ def resolve_model(model: Any, device: str | None = None) -> CurvePredictor:
 @dataclass(frozen=True)
 class ObjectResult:
     """One harmonized object: its curves (``curves.params``: ``(stages, 3, L)``), the
-    class index a semantic model used (None for other models), and its mask's name."""
+    class index a semantic model used (None for other models), its mask's name, and,
+    when the class was guessed (``label="auto"``), the guess with its probabilities."""
 
     curves: Curves
     label: int | None
     mask: str = "mask"
+    guess: LabelGuess | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +255,83 @@ def masks_from_label_map(
     return masks, [f"{name} (object {v})" for v in ids]
 
 
+# --------------------------------------------------------------------------- labels
+class LabelPredictor(Protocol):
+    """What guessing the class needs: a :class:`s2crnet.labeler.Labeler` or an
+    :class:`s2crnet.runtime.OnnxLabeler`."""
+
+    config: LabelerConfig
+
+    def probabilities(self, view: np.ndarray) -> np.ndarray: ...
+
+
+def resolve_labeler(labeler: Any = None, model: Any = None) -> LabelPredictor:
+    """A labeler object, a file (``.onnx`` runs on ONNX Runtime, anything else is loaded
+    with :func:`s2crnet.labeler.load_labeler`), or None: the one exported beside an ONNX
+    ``model`` (``NAME.labeler.onnx``), else the one shipped with the package."""
+    if labeler is None:
+        if getattr(model, "labeler", None) is not None:
+            return model.labeler
+        if hasattr(model, "session"):  # an ONNX model without its labeler: no PyTorch here
+            raise InputError(
+                f"{model.path}: no labeler beside this ONNX model (s2crnet export-onnx writes "
+                "NAME.labeler.onnx for semantic models); give the object's class instead"
+            )
+        from .labeler import default_labeler
+
+        return default_labeler()
+    if isinstance(labeler, str | os.PathLike):
+        if Path(labeler).suffix.lower() == ".onnx":
+            from .runtime import OnnxLabeler
+
+            return OnnxLabeler(labeler)
+        from .labeler import load_labeler
+
+        return load_labeler(labeler)
+    return labeler
+
+
+def _guess(labeler: LabelPredictor, square: np.ndarray, square_mask: np.ndarray) -> LabelGuess:
+    """The class of the object ``square_mask`` marks in the thumbnail ``square``."""
+    c = labeler.config
+    view = label_view(square, square_mask, c.view, c.context, c.dim)
+    return LabelGuess.from_probabilities(labeler.probabilities(view))
+
+
+#: The side of the square thumbnail the labeler's view is cut from (as in training).
+LABEL_SQUARE = 256
+
+
+def guess_label(
+    image: PathLike | np.ndarray | Any,
+    mask: PathLike | np.ndarray | Any,
+    labeler: LabelPredictor | PathLike | None = None,
+    *,
+    max_pixels: int | None = None,
+) -> LabelGuess:
+    """Guess the class of the masked object: person, animal, food, vehicle or other.
+
+    Args:
+        image: a file path, a numpy array or a PIL image (as :func:`harmonize` takes).
+        mask: the object's mask, same size.
+        labeler: a :class:`s2crnet.labeler.Labeler`, an
+            :class:`s2crnet.runtime.OnnxLabeler`, a file of either, or None for the one
+            shipped with the package.
+        max_pixels: as for :func:`harmonize`.
+
+    Returns:
+        a :class:`s2crnet.labels.LabelGuess`: ``label`` and the five ``probabilities``.
+
+    Raises:
+        InputError: unreadable inputs, sizes that differ, or an empty mask.
+    """
+    picture, values = load_inputs(image, mask, max_pixels)
+    if not values.any():
+        raise InputError(f"{_name(mask, 'mask')}: the mask is empty; there is no object to label")
+    square = resize_square(picture.rgb, LABEL_SQUARE)
+    return _guess(resolve_labeler(labeler), square, resize_square(values, LABEL_SQUARE))
+
+
 # --------------------------------------------------------------------------- core
 class CurvePredictor(Protocol):
     """What harmonizing needs of a model: an :class:`S2CRNet` or an ONNX Runtime model."""
@@ -288,19 +375,21 @@ def _check_overlaps(masks: list[np.ndarray], names: list[str]) -> None:
                 )
 
 
-def _labels(labels: Any, count: int, semantic: bool) -> list[int | None]:
+def _labels(labels: Any, count: int, semantic: bool) -> list[int | str | None]:
+    """One class index per object, :data:`AUTO` where it is to be guessed (semantic
+    models: a label ``"auto"`` or none given), None for models without classes."""
     many = isinstance(labels, list | tuple)
     if not semantic:
         if labels is not None and (not many or any(x is not None for x in labels)):
             warnings.warn("the model is not semantic: the label is ignored", stacklevel=4)
         return [None] * count
     if not many:
-        return [label_index(labels)] * count
+        labels = [labels]
     if len(labels) == 1:
-        return [label_index(labels[0])] * count
+        labels = list(labels) * count
     if len(labels) != count:
         raise InputError(f"{len(labels)} labels for {count} objects; give one, or one each")
-    return [label_index(x) for x in labels]
+    return [AUTO if x is None or is_auto(x) else label_index(x) for x in labels]
 
 
 def harmonize_picture(
@@ -311,6 +400,7 @@ def harmonize_picture(
     names: list[str] | None = None,
     strength: float = 1.0,
     reference: tuple[np.ndarray, np.ndarray | None] | None = None,
+    labeler: LabelPredictor | PathLike | None = None,
 ) -> tuple[Picture, list[ObjectResult]]:
     """Harmonize the objects of a decoded picture; see :func:`harmonize`.
 
@@ -318,12 +408,14 @@ def harmonize_picture(
         picture: the composite.
         masks: one ``(H, W)`` uint8 mask or a list of non-overlapping ones.
         model: the curve predictor.
-        labels: one label for all objects, or one per object.
+        labels: one label for all objects, or one per object; ``"auto"`` or None guesses
+            each object's class (semantic models).
         names: the masks' names for messages.
         strength: curve strength (see :class:`Curves`), times the model's
             ``config.curve_strength``.
         reference: ``(rgb, mask or None)`` of another photo whose background (outside its
             mask, or all of it) guides the colours instead of the composite's.
+        labeler: what guesses the classes (see :func:`resolve_labeler`).
     """
     masks = [masks] if isinstance(masks, np.ndarray) else list(masks)
     names = names or [f"mask {i + 1}" if len(masks) > 1 else "mask" for i in range(len(masks))]
@@ -347,12 +439,19 @@ def harmonize_picture(
             warnings.warn(f"{name}: the mask is empty; its object is left unchanged", stacklevel=3)
             identity = Curves.identity(model.config.stages, model.config.pieces)
             calibrated = strength * model.config.curve_strength
+            index = None if index == AUTO else index  # nothing to guess
             results.append(ObjectResult(identity.with_strength(calibrated), index, name))
             continue
-        foreground = foreground_thumbnail(square, resize_square(values, size), size)
+        square_mask = resize_square(values, size)
+        guess = None
+        if index == AUTO:
+            labeler = resolve_labeler(labeler, model)  # loaded once, on first need
+            guess = _guess(labeler, square, square_mask)
+            index = guess.index
+        foreground = foreground_thumbnail(square, square_mask, size)
         curves = _model_curves(model, foreground, background, index, strength)
         rgb = apply_curves(rgb, values, curves)
-        results.append(ObjectResult(curves, index, name))
+        results.append(ObjectResult(curves, index, name, guess))
     if rgb is picture.rgb:
         rgb = rgb.copy()
     return replace(picture, rgb=rgb), results
@@ -384,6 +483,7 @@ def harmonize(
     reference: PathLike | np.ndarray | Any | None = None,
     reference_mask: PathLike | np.ndarray | Any | None = None,
     max_pixels: int | None = None,
+    labeler: LabelPredictor | PathLike | None = None,
 ) -> HarmonizeResult:
     """Recolour the masked object(s) of ``composite`` so that they match the background.
 
@@ -398,8 +498,10 @@ def harmonize(
             the region outside all of them (masks must not overlap).
         model: an :class:`S2CRNet`, an :class:`s2crnet.runtime.OnnxModel`, a weights path
             (``.onnx`` files run on ONNX Runtime), or None for the shipped default.
-        label: the object's class for semantic models (name or index; None = ``other``);
-            a list gives one per object.
+        label: the object's class for semantic models: a name, an index, or ``"auto"``
+            (the default, also for None): guessed by the labeler (:func:`guess_label`),
+            the guess kept in ``result.objects[i].guess``. A list gives one per object.
+            Models without classes ignore it (with a warning when one is given).
         device: where to run the network (default: where the model is, or CPU).
         strength: 0 changes nothing, 1 is the model's curve (at the model's calibrated
             ``config.curve_strength``, which this multiplies), between interpolates the
@@ -411,6 +513,7 @@ def harmonize(
         max_pixels: open image files up to this many pixels (default
             :data:`s2crnet.images.DEFAULT_MAX_PIXELS`, 256 megapixels, a guard against
             decompression bombs; 0 = no limit). Arrays and PIL images are not limited.
+        labeler: what guesses classes for ``"auto"`` (see :func:`resolve_labeler`).
 
     Returns:
         a :class:`HarmonizeResult`.
@@ -451,5 +554,5 @@ def harmonize(
                 "reference photo",
             )
         ref = (ref_picture.rgb, ref_mask)
-    result, objects = harmonize_picture(picture, masks, model, label, names, strength, ref)
+    result, objects = harmonize_picture(picture, masks, model, label, names, strength, ref, labeler)
     return HarmonizeResult(image=_like_input(composite, result), objects=tuple(objects))

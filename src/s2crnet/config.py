@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 
-__all__ = ["ACTIVATIONS", "BACKBONES", "MODEL_CONFIGS", "BackboneSpec", "S2CRNetConfig"]
+__all__ = [
+    "ACTIVATIONS",
+    "BACKBONES",
+    "MODEL_CONFIGS",
+    "BackboneSpec",
+    "LabelerConfig",
+    "S2CRNetConfig",
+]
 
 ACTIVATIONS = ("none", "softplus")
 
@@ -82,11 +89,46 @@ class S2CRNetConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> S2CRNetConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown S2CRNet config fields: {', '.join(unknown)}")
-        return cls(**values)
+        return _from_dict(cls, values, "S2CRNet")
+
+
+@dataclass(frozen=True)
+class LabelerConfig:
+    """The object-class guesser (:mod:`s2crnet.labeler`): ImageNet SqueezeNet 1.1
+    features, average-pooled, and one linear layer to the five classes.
+
+    Attributes:
+        view: side of the square view it sees (:func:`s2crnet.thumbnails.label_view`).
+        context: the view's box is the object's box grown this many times (context).
+        dim: brightness of the context around the object in the view (1 = as is).
+    """
+
+    view: int = 128
+    context: float = 2.0
+    dim: float = 0.5
+
+    def __post_init__(self) -> None:
+        if isinstance(self.view, bool) or not isinstance(self.view, int) or self.view < 32:
+            raise ValueError(f"view must be an integer >= 32, got {self.view!r}")
+        if not (isinstance(self.context, int | float) and self.context >= 1):
+            raise ValueError(f"context must be a number >= 1, got {self.context!r}")
+        if not (isinstance(self.dim, int | float) and 0 <= self.dim <= 1):
+            raise ValueError(f"dim must be in [0, 1], got {self.dim!r}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> LabelerConfig:
+        return _from_dict(cls, values, "labeler")
+
+
+def _from_dict(cls: type, values: dict, what: str):
+    """``cls(**values)``, naming any field ``cls`` does not have."""
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown {what} config fields: {', '.join(unknown)}")
+    return cls(**values)
 
 
 #: Named configurations (``S2CRNet.from_name``).

@@ -3,20 +3,81 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:  # torch is imported only where tensors are made
     import torch
     from torch import Tensor
 
-__all__ = ["DEFAULT_LABEL", "LABELS", "label_index", "label_tensor"]
+__all__ = [
+    "AUTO",
+    "DEFAULT_LABEL",
+    "LABELS",
+    "LabelGuess",
+    "is_auto",
+    "label_index",
+    "label_tensor",
+]
 
 #: Class names by index, as in the released demo labels (index 3 is the paper's vehicle).
 LABELS: tuple[str, ...] = ("person", "animal", "food", "vehicle", "other")
 #: What a semantic model uses when it is given no label.
 DEFAULT_LABEL = LABELS.index("other")
 
+#: The label that asks for the class to be guessed (:func:`s2crnet.guess_label`).
+AUTO = "auto"
+
 LabelLike = str | int
+
+
+def is_auto(label: object) -> bool:
+    """Whether ``label`` asks for a guess (``"auto"``, any case).
+
+    >>> is_auto("Auto"), is_auto("animal"), is_auto(None)
+    (True, False, False)
+    """
+    return isinstance(label, str) and label.strip().lower() == AUTO
+
+
+@dataclass(frozen=True)
+class LabelGuess:
+    """The object's class as guessed from the image (:func:`s2crnet.guess_label`).
+
+    Attributes:
+        label: the most probable class name (one of :data:`LABELS`).
+        probabilities: each class name's probability, in the order of :data:`LABELS`.
+    """
+
+    label: str
+    probabilities: dict[str, float]
+
+    @classmethod
+    def from_probabilities(cls, probabilities: np.ndarray) -> LabelGuess:
+        """From the five probabilities in the order of :data:`LABELS`.
+
+        >>> LabelGuess.from_probabilities(np.array([0.1, 0.6, 0.1, 0.1, 0.1]))
+        LabelGuess(label='animal', probabilities={'person': 0.1, 'animal': 0.6, ...})
+        """
+        p = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+        if p.shape != (len(LABELS),):
+            raise ValueError(f"expected {len(LABELS)} probabilities, got {p.shape}")
+        values = {name: float(v) for name, v in zip(LABELS, p, strict=True)}
+        return cls(LABELS[int(p.argmax())], values)
+
+    @property
+    def index(self) -> int:
+        return LABELS.index(self.label)
+
+    @property
+    def probability(self) -> float:
+        """The probability of the chosen class."""
+        return self.probabilities[self.label]
+
+    def __str__(self) -> str:
+        return f"{self.label} (p={self.probability:.2f})"
 
 
 def label_index(label: LabelLike | None) -> int:

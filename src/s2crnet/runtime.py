@@ -17,14 +17,76 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import S2CRNetConfig
+from .config import LabelerConfig, S2CRNetConfig
 from .errors import WeightsError
-from .labels import label_index
+from .labels import LabelGuess, label_index
 
-__all__ = ["CONFIG_KEY", "OnnxModel"]
+__all__ = ["CONFIG_KEY", "LABELER_KEY", "OnnxLabeler", "OnnxModel", "labeler_path"]
 
 #: The ONNX metadata key that holds the model configuration (JSON).
 CONFIG_KEY = "s2crnet_config"
+#: The same for an exported labeler.
+LABELER_KEY = "s2crnet_labeler_config"
+
+
+def _session(path: Path, key: str, what: str, threads: int | None, providers: list[str] | None):
+    """An ONNX Runtime session for ``path`` and the JSON config in its metadata ``key``."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise WeightsError(
+            "onnxruntime is not installed; pip install 's2crnet[onnx]' (or onnxruntime)"
+        ) from None
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such ONNX file")
+    options = ort.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+    try:
+        session = ort.InferenceSession(
+            str(path), options, providers=providers or ["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise WeightsError(f"{path}: not a loadable ONNX model ({exc})") from None
+    metadata = session.get_modelmeta().custom_metadata_map
+    if key not in metadata:
+        raise WeightsError(f"{path}: not an s2crnet export of a {what} (no {key} metadata)")
+    return session, json.loads(metadata[key])
+
+
+def labeler_path(model_path: str | os.PathLike) -> Path:
+    """Where ``export-onnx`` puts the labeler of ``model.onnx``: ``model.labeler.onnx``."""
+    path = Path(model_path)
+    return path.with_name(f"{path.stem}.labeler.onnx")
+
+
+class OnnxLabeler:
+    """An exported object-class guesser (:class:`s2crnet.labeler.Labeler`) on ONNX Runtime.
+
+    Input ``view``: float32 ``(B, 3, V, V)`` (:func:`s2crnet.thumbnails.label_view`);
+    output ``probabilities``: float32 ``(B, 5)`` in the order of :data:`LABELS`.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        threads: int | None = None,
+        providers: list[str] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.session, values = _session(self.path, LABELER_KEY, "labeler", threads, providers)
+        self.config = LabelerConfig.from_dict(values)
+
+    def probabilities(self, view: np.ndarray) -> np.ndarray:
+        """One view ``(1, 3, V, V)`` -> its five probabilities (float64)."""
+        feeds = {"view": np.ascontiguousarray(view, np.float32)}
+        return self.session.run(["probabilities"], feeds)[0][0].astype(np.float64)
+
+    def guess(self, view: np.ndarray) -> LabelGuess:
+        return LabelGuess.from_probabilities(self.probabilities(view))
+
+    def __repr__(self) -> str:
+        return f"OnnxLabeler({str(self.path)!r})"
 
 
 class OnnxModel:
@@ -35,6 +97,10 @@ class OnnxModel:
         path: the ``.onnx`` file written by ``s2crnet export-onnx``.
         threads: intra-op threads (default: ONNX Runtime's choice, all cores).
         providers: execution providers (default: CPU).
+
+    Attributes:
+        labeler: the exported labeler beside it (``NAME.labeler.onnx``, written with a
+            semantic model), which ``label="auto"`` uses; None when there is none.
     """
 
     def __init__(
@@ -43,29 +109,11 @@ class OnnxModel:
         threads: int | None = None,
         providers: list[str] | None = None,
     ) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise WeightsError(
-                "onnxruntime is not installed; pip install 's2crnet[onnx]' (or onnxruntime)"
-            ) from None
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such ONNX file")
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=providers or ["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise WeightsError(f"{path}: not a loadable ONNX model ({exc})") from None
-        metadata = self.session.get_modelmeta().custom_metadata_map
-        if CONFIG_KEY not in metadata:
-            raise WeightsError(f"{path}: not an s2crnet export (no {CONFIG_KEY} metadata)")
-        self.config = S2CRNetConfig.from_dict(json.loads(metadata[CONFIG_KEY]))
-        self.path = path
+        self.path = Path(path)
+        self.session, values = _session(self.path, CONFIG_KEY, "model", threads, providers)
+        self.config = S2CRNetConfig.from_dict(values)
+        sibling = labeler_path(self.path)
+        self.labeler = OnnxLabeler(sibling, threads, providers) if sibling.is_file() else None
 
     def curves_from_thumbnails(
         self, foreground: np.ndarray, background: np.ndarray, label: int | None = None

@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "background_thumbnail",
     "foreground_thumbnail",
+    "label_view",
     "mask_box",
     "resize_square",
     "thumbnails",
@@ -91,6 +92,47 @@ def background_thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int = 2
             mask = resize_square(mask, size)
         whole = whole * (1.0 - _unit(mask)[..., None])
     return _nchw(whole)
+
+
+def label_view(
+    square: np.ndarray,
+    square_mask: np.ndarray,
+    size: int = 128,
+    context: float = 2.0,
+    dim: float = 0.5,
+) -> np.ndarray:
+    """What the object-class guesser sees: the object in its context.
+
+    The square thumbnail is cropped to the object's box grown ``context`` times about
+    its centre (kept inside the thumbnail), resized to ``size``, and everything outside
+    the mask is scaled by ``dim``, so the object stands out and its surroundings (a dog
+    on a lawn, a coat on a person) still count.
+
+    Args:
+        square: ``(S, S, 3)`` thumbnail (uint8, uint16 or float32 in [0, 1]).
+        square_mask: ``(S, S)`` uint8, 255 = object; it must mark something.
+        size: side of the view; context: box growth (>= 1); dim: context brightness.
+
+    Returns:
+        float32 ``(1, 3, size, size)`` in [0, 1].
+
+    >>> view = label_view(np.full((64, 64, 3), 255, np.uint8), np.pad(np.full((8, 8), 255,
+    ...     np.uint8), 28), size=32)
+    >>> view.shape, float(view.max()), float(view.min())
+    ((1, 3, 32, 32), 1.0, 0.5)
+    """
+    box = mask_box(square_mask, 127) or mask_box(square_mask, 0)
+    if box is None:
+        raise ValueError("label_view: the mask marks nothing")
+    top, bottom, left, right = box
+    side_y, side_x = square.shape[:2]
+    half_h, half_w = (bottom - top) * context / 2, (right - left) * context / 2
+    cy, cx = (top + bottom) / 2, (left + right) / 2
+    top, bottom = max(0, int(cy - half_h)), min(side_y, int(np.ceil(cy + half_h)))
+    left, right = max(0, int(cx - half_w)), min(side_x, int(np.ceil(cx + half_w)))
+    crop = _unit(resize_square(square[top:bottom, left:right], size))
+    weight = _unit(resize_square(square_mask[top:bottom, left:right], size))[..., None]
+    return _nchw(crop * (dim + (1.0 - dim) * weight))
 
 
 def thumbnails(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> tuple[np.ndarray, np.ndarray]:

@@ -199,8 +199,12 @@ def convert_released_state_dict(
 
 
 # --------------------------------------------------------------------------- backbones
-def load_backbone_weights(model: S2CRNet, source: str | Path | Mapping[str, Tensor]) -> None:
-    """Load torchvision-format backbone weights (e.g. ImageNet) into ``model.backbone``.
+def load_backbone_weights(
+    model: torch.nn.Module, source: str | Path | Mapping[str, Tensor]
+) -> None:
+    """Load torchvision-format backbone weights (e.g. ImageNet) into ``model.backbone``
+    (an :class:`S2CRNet`'s, or any model whose ``backbone`` is torchvision's layers,
+    such as the :class:`s2crnet.labeler.Labeler`).
 
     ``source`` is a state dict or a file (safetensors or ``torch.save``) with keys
     ``features.N.*`` (a whole torchvision classifier's state dict is fine: the
@@ -209,7 +213,8 @@ def load_backbone_weights(model: S2CRNet, source: str | Path | Mapping[str, Tens
     name = str(source) if not isinstance(source, Mapping) else "backbone weights"
     state = read_tensors(Path(source))[0] if not isinstance(source, Mapping) else source
     state = _strip_prefix(state)
-    depth = BACKBONES[model.config.backbone].depth
+    backbone = getattr(model.config, "backbone", None)
+    depth = BACKBONES[backbone].depth if backbone else len(model.backbone)
     picked = {}
     for key, value in state.items():
         m = re.fullmatch(r"features\.(\d+)\.(.+)", key)
@@ -217,7 +222,7 @@ def load_backbone_weights(model: S2CRNet, source: str | Path | Mapping[str, Tens
             picked[f"{m.group(1)}.{m.group(2)}"] = value
     if not picked:
         raise WeightsError(f"{name}: no torchvision backbone keys (features.N.*) found")
-    load_state_dict_strict(model.backbone, picked, f"{name} ({model.config.backbone})")
+    load_state_dict_strict(model.backbone, picked, f"{name} ({backbone or 'squeezenet1_1'})")
 
 
 # --------------------------------------------------------------------------- entry point

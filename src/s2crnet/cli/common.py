@@ -99,6 +99,15 @@ weights_option = click.option(
     "(default: the model shipped with the package).",
 )
 
+#: ``--labeler`` for every command that may guess an object's class.
+labeler_option = click.option(
+    "--labeler",
+    type=click.Path(path_type=Path),
+    help="The object-class guesser for --label auto: a .safetensors from train-labeler or "
+    "a .labeler.onnx (default: the one shipped with the package, or the one exported "
+    "beside --onnx).",
+)
+
 #: ``--max-pixels`` for every command that opens photos.
 max_pixels_option = click.option(
     "--max-pixels",
@@ -157,7 +166,9 @@ def load_model_for(
 
 
 def check_label(label: str | None) -> None:
-    if label is not None:
+    from ..labels import is_auto
+
+    if label is not None and not is_auto(label):
         from ..labels import label_index
 
         try:

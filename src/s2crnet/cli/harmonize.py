@@ -15,10 +15,12 @@ from .common import (
     check_label,
     check_output,
     device_option,
+    labeler_option,
     load_model_for,
     max_pixels_option,
     reports_errors,
     same_file,
+    status,
     user_errors,
     weights_option,
 )
@@ -87,7 +89,12 @@ def _harmonize_one(
             )
         reference = (ref.rgb, ref_mask)
     labels = list(options["labels"]) or None
-    result, objects = run(picture, values, model, labels, names, options["strength"], reference)
+    result, objects = run(
+        picture, values, model, labels, names, options["strength"], reference, options["labeler"]
+    )
+    for obj in objects:
+        if obj.guess is not None:
+            status(f"{obj.mask}: label auto -> {obj.guess}")
     image = encode_image(output, result, options["quality"])
     files = [(output, image, "the harmonized image", verify_image(result.shape))]
     files += _extras(composite, picture, result, values, objects, options, model)
@@ -109,9 +116,11 @@ def _extras(composite, picture, result, masks, objects, options, model) -> list:
         which = f"object {i + 1}, {obj.mask}" if count > 1 else obj.mask
         if options.get("save_curves") is not None:
             label = None if obj.label is None else LABELS[obj.label]
-            text = obj.curves.to_json(
-                calibration, model=model_name, composite=str(composite), mask=obj.mask, label=label
-            )
+            info = {"model": model_name, "composite": str(composite), "mask": obj.mask}
+            info["label"] = label
+            if obj.guess is not None:
+                info |= {"label_source": "auto", "label_probability": obj.guess.probability}
+            text = obj.curves.to_json(calibration, **info)
             path = _numbered(options["save_curves"], i, count)
             files.append((path, text, f"the curves of {which}", None))
         if options.get("export_cube") is not None:
@@ -185,6 +194,16 @@ def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, optio
         sys.exit(EXIT_USER_ERROR)
 
 
+def _load_models(weights, device, backend, onnx_file, options: dict[str, Any]) -> Any:
+    """The curve model; a ``--labeler`` file is loaded here too, once for every image."""
+    model = load_model_for(weights, device, backend, onnx_file)
+    if options["labeler"] is not None and model.config.semantic:
+        from ..api import resolve_labeler
+
+        options["labeler"] = resolve_labeler(options["labeler"])
+    return model
+
+
 def _existing(path: Path | None, what: str) -> None:
     if path is not None and not path.exists():
         raise UserError(f"{path}: no such {what}")
@@ -206,7 +225,7 @@ def _existing(path: Path | None, what: str) -> None:
     "labels",
     multiple=True,
     help="Object class for semantic models: person, animal, food, vehicle, other "
-    "(or 0-4); once for all objects or once per object. Default: other.",
+    "(or 0-4), or auto (guessed, the default); once for all objects or once per object.",
 )
 @click.option(
     "--label-map",
@@ -271,6 +290,7 @@ def _existing(path: Path | None, what: str) -> None:
     show_default=True,
     help="JPEG/WebP quality of the output.",
 )
+@labeler_option
 @max_pixels_option
 @reports_errors
 def harmonize(
@@ -296,7 +316,7 @@ def harmonize(
     _existing(composite, "file or folder")
     for path in masks:
         _existing(path, "file or folder")
-    for key in ("label_map", "reference_image", "reference_mask"):
+    for key in ("label_map", "reference_image", "reference_mask", "labeler"):
         _existing(options[key], "file")
     if options["reference_mask"] is not None and options["reference_image"] is None:
         raise UserError("--reference-mask needs --reference-image")
@@ -310,7 +330,7 @@ def harmonize(
                 f"--{extras[0].replace('_', '-') if extras else 'reference-image'}"
                 " works on one composite, not a folder"
             )
-        model = load_model_for(weights, device, backend, onnx_file)
+        model = _load_models(weights, device, backend, onnx_file, options)
         _harmonize_folder(composite, masks[0], output, model, options)
         return
     if bool(masks) == (options["label_map"] is not None):
@@ -331,7 +351,7 @@ def harmonize(
         for other in targets[:i]:
             if same_file(path, other):
                 raise UserError(f"{path}: given for two outputs; each needs its own file")
-    model = load_model_for(weights, device, backend, onnx_file)
+    model = _load_models(weights, device, backend, onnx_file, options)
     for path, what in _harmonize_one(composite, list(masks), output, model, options):
         click.echo(f"wrote {path} ({what})", err=True)
 

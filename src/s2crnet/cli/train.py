@@ -86,3 +86,67 @@ def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
     except TrainingError as exc:
         raise UserError(str(exc)) from None
     click.echo(f"done: weights in {out / 'last.safetensors'}", err=True)
+
+
+@cli.command("train-labeler")
+@click.option(
+    "--photos",
+    "photos",
+    multiple=True,
+    required=True,
+    help="Folders of photos with masks and labels.csv (semantic_class); repeat or comma-separate.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option(
+    "--backbone-weights",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="ImageNet SqueezeNet 1.1 features (torchvision names), e.g. ../shared/weights/"
+    "squeezenet1_1-features-imagenet.safetensors.",
+)
+@click.option(
+    "--holdout",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Share of each class set aside for the report.",
+)
+@click.option(
+    "--augment",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Extra views per training photo (crop, flip, colour cast).",
+)
+@click.option(
+    "--balance",
+    type=click.Choice(["none", "sqrt", "inverse"]),
+    default="sqrt",
+    show_default=True,
+    help="Class weights against rarity.",
+)
+@click.option("--epochs", type=click.IntRange(min=1), default=400, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@reports_errors
+def train_labeler(
+    photos: tuple[str, ...], out: Path, backbone_weights: Path, **options: Any
+) -> None:
+    """Train the object-class guesser for --label auto: ImageNet SqueezeNet features (kept
+    as they are) and one linear layer. Writes OUT/labeler.safetensors (use it with
+    harmonize --labeler) and OUT/report.json (held-out accuracy and confusion matrix)."""
+    from ..training import TrainingError
+    from ..training.labeler import LabelerTrainConfig, format_report
+    from ..training.labeler import train_labeler as run
+
+    folders = tuple(f for item in photos for f in item.split(",") if f)
+    for path in (*map(Path, folders), backbone_weights):
+        if not path.exists():
+            raise UserError(f"{path}: no such file or folder")
+    config = LabelerTrainConfig(folders, str(out), str(backbone_weights), **options)
+    try:
+        config.validate()
+        report = run(config)
+    except (TrainingError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    click.echo(format_report(report))
+    click.echo(f"wrote {out / 'labeler.safetensors'} and {out / 'report.json'}", err=True)

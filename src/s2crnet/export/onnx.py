@@ -22,11 +22,19 @@ import torch
 from torch import Tensor, nn
 
 from ..atomic import scratch_file, write_atomic
+from ..config import LabelerConfig
 from ..errors import require
+from ..labeler import Labeler
 from ..model import S2CRNet
-from ..runtime import CONFIG_KEY, OnnxModel
+from ..runtime import CONFIG_KEY, LABELER_KEY, OnnxLabeler, OnnxModel
 
-__all__ = ["export_onnx", "sample_inputs", "verify_onnx"]
+__all__ = [
+    "export_labeler_onnx",
+    "export_onnx",
+    "sample_inputs",
+    "verify_labeler_onnx",
+    "verify_onnx",
+]
 
 OPSET = 18
 
@@ -42,6 +50,48 @@ class _Graph(nn.Module):
         return self.model(foreground, background, label)
 
 
+def _export(
+    module: nn.Module,
+    inputs: dict[str, Tensor],
+    output: str,
+    metadata: tuple[str, str],
+    path: str | Path,
+    opset: int,
+    check: Callable[[Path], None] | None,
+) -> Path:
+    """``module(*inputs)`` as ONNX with a dynamic batch axis and one ``metadata`` entry,
+    checked by the ONNX checker and ``check``, then written atomically."""
+    require("onnx", "export-onnx", extra="onnx")
+    require("onnxscript", "export-onnx", extra="onnx")
+    import onnx
+
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    path = Path(path)
+    with scratch_file(path) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
+        program = torch.onnx.export(
+            module.eval(),
+            tuple(inputs.values()),
+            input_names=list(inputs),
+            output_names=[output],
+            dynamic_shapes={name: {0: batch} for name in inputs},
+            opset_version=opset,
+            dynamo=True,
+            verbose=False,
+        )
+        program.save(str(tmp))
+        proto = onnx.load(str(tmp))
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = metadata
+        proto.producer_name = "s2crnet"
+        onnx.checker.check_model(proto, full_check=True)
+        onnx.save(proto, str(tmp))
+        if check is not None:
+            check(tmp)
+    write_atomic(path, proto.SerializeToString())
+    return path
+
+
 def export_onnx(
     model: S2CRNet,
     path: str | Path,
@@ -53,46 +103,70 @@ def export_onnx(
     ``check(path)`` runs on the finished file before it takes the name ``path`` (e.g.
     :func:`verify_onnx`); if it raises, nothing is written.
     """
-    require("onnx", "export-onnx", extra="onnx")
-    require("onnxscript", "export-onnx", extra="onnx")
-    import onnx
-
     model = model.eval().cpu()
     size = model.config.thumbnail
     g = torch.Generator().manual_seed(0)
-    args: tuple[Tensor, ...] = (
-        torch.rand(2, 3, size, size, generator=g),
-        torch.rand(2, 3, size, size, generator=g),
-    )
-    names = ["foreground", "background"]
+    inputs = {
+        "foreground": torch.rand(2, 3, size, size, generator=g),
+        "background": torch.rand(2, 3, size, size, generator=g),
+    }
     if model.config.semantic:
-        args += (torch.tensor([0, 4]),)
-        names.append("label")
-    batch = torch.export.Dim("batch", min=1, max=4096)
-    path = Path(path)
-    with scratch_file(path) as tmp, warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*axis name.*", category=UserWarning)
-        program = torch.onnx.export(
-            _Graph(model).eval(),
-            args,
-            input_names=names,
-            output_names=["curves"],
-            dynamic_shapes={name: {0: batch} for name in names},
-            opset_version=opset,
-            dynamo=True,
-            verbose=False,
-        )
-        program.save(str(tmp))
-        proto = onnx.load(str(tmp))
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = CONFIG_KEY, model.config.to_json()
-        proto.producer_name = "s2crnet"
-        onnx.checker.check_model(proto, full_check=True)
-        onnx.save(proto, str(tmp))
-        if check is not None:
-            check(tmp)
-    write_atomic(path, proto.SerializeToString())
-    return path
+        inputs["label"] = torch.tensor([0, 4])
+    metadata = (CONFIG_KEY, model.config.to_json())
+    return _export(_Graph(model), inputs, "curves", metadata, path, opset, check)
+
+
+def export_labeler_onnx(
+    labeler: Labeler,
+    path: str | Path,
+    opset: int = OPSET,
+    check: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write the object-class guesser as ONNX (input ``view``, output ``probabilities``;
+    see :class:`s2crnet.runtime.OnnxLabeler`), atomically, after ``check``."""
+    labeler = labeler.eval().cpu()
+    size = labeler.config.view
+    view = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    metadata = (LABELER_KEY, labeler.config.to_json())
+    return _export(labeler, {"view": view}, "probabilities", metadata, path, opset, check)
+
+
+def verify_labeler_onnx(labeler: Labeler, path: str | Path, tolerance: float = 1e-5) -> float:
+    """Largest absolute difference of the probabilities, ONNX Runtime vs PyTorch, on
+    random views (batches of 1 and 3) and on views of scikit-image's sample photos.
+
+    Raises:
+        AssertionError: the difference exceeds ``tolerance``.
+    """
+    runtime = OnnxLabeler(path)
+    size = labeler.config.view
+    rng = np.random.default_rng(0)
+    views = [rng.random((b, 3, size, size), np.float32) for b in (1, 3)]
+    views += [_sample_view(name, labeler.config) for name in ("astronaut", "coffee", "chelsea")]
+    worst = 0.0
+    labeler = labeler.eval().cpu()
+    for view in views:
+        got = runtime.session.run(["probabilities"], {"view": view})[0]
+        with torch.inference_mode():
+            expected = labeler(torch.from_numpy(view)).numpy()
+        worst = max(worst, float(np.abs(got - expected).max()))
+    if worst > tolerance:
+        raise AssertionError(f"{path}: ONNX Runtime differs from PyTorch by {worst:.2e}")
+    return worst
+
+
+def _sample_view(name: str, config: LabelerConfig) -> np.ndarray:
+    """A labeler view of a scikit-image sample photo with an elliptical object."""
+    import skimage.data
+
+    from ..thumbnails import label_view, resize_square
+
+    rgb = getattr(skimage.data, name)()
+    h, w = rgb.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = ((yy - h * 0.55) / (h * 0.3)) ** 2 + ((xx - w * 0.5) / (w * 0.25)) ** 2 < 1
+    square, mask = resize_square(rgb, 256), resize_square(inside.astype(np.uint8) * 255, 256)
+    return label_view(square, mask, config.view, config.context, config.dim)
 
 
 def sample_inputs(size: int, pairs: list[tuple[str, str]] | None = None):
