@@ -30,16 +30,16 @@ def run_cli(*args: object) -> tuple[int, str, str]:
 
 
 def assert_user_error(code: int, stderr: str, *fragments: object) -> str:
-    """Exit code 2 and one ``s2crnet: error:`` line holding every fragment, no traceback
-    (status lines such as ``s2crnet: loading the model...`` may come before it)."""
+    """Exit code 2 and one ``s2crnet: error:`` line holding every fragment, no traceback;
+    status lines (``s2crnet: loading the model...``) may come before it."""
     assert code == 2, stderr
     assert "Traceback" not in stderr, stderr
-    lines = [x for x in stderr.strip().splitlines() if not x.startswith("s2crnet: loading")]
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("s2crnet: error: "), stderr
+    lines = stderr.strip().splitlines()
+    errors = [x for x in lines if x.startswith("s2crnet: error: ")]
+    assert len(errors) == 1 and all(x.startswith("s2crnet: ") for x in lines), stderr
     for fragment in fragments:
-        assert str(fragment) in lines[0], stderr
-    return lines[0]
+        assert str(fragment) in errors[0], stderr
+    return errors[0]
 
 
 def make_composite(h: int = 120, w: int = 160, seed: int = 0) -> np.ndarray:

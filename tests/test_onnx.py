@@ -24,8 +24,13 @@ from s2crnet.runtime import OnnxModel
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, model):
+    from s2crnet.export.onnx import export_labeler_onnx
+    from s2crnet.labeler import default_labeler
+    from s2crnet.runtime import labeler_path
+
     path = tmp_path_factory.mktemp("onnx") / "model.onnx"
     export_onnx(model, path)
+    export_labeler_onnx(default_labeler(), labeler_path(path))  # for label="auto"
     return path
 
 

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from .common import UserError, load_model_for, reports_errors, same_file, weights_option
+from .common import (
+    UserError,
+    labeler_option,
+    load_model_for,
+    reports_errors,
+    same_file,
+    weights_option,
+)
 from .group import cli
 
 
@@ -27,14 +34,26 @@ from .group import cli
     metavar="COMPOSITE MASK",
     help="Real inputs for the check (default: scikit-image's sample photos).",
 )
+@labeler_option
 @reports_errors
 def export_onnx(
-    weights: Path | None, output: Path, check_image: tuple[tuple[Path, Path], ...]
+    weights: Path | None,
+    output: Path,
+    check_image: tuple[tuple[Path, Path], ...],
+    labeler: Path | None,
 ) -> None:
     """Export the curve predictor to ONNX, run the ONNX checker, and verify ONNX Runtime
-    against PyTorch on random and real inputs (curve parameters within 1e-4)."""
+    against PyTorch on random and real inputs (curve parameters within 1e-4).
+
+    A semantic model's object-class guesser (for --label auto; --labeler, or the one
+    shipped) is exported beside it as OUTPUT's NAME.labeler.onnx, verified the same way
+    (probabilities within 1e-5); the two files are written together or not at all.
+    """
+    from ..api import resolve_labeler
+    from ..atomic import OutputSet
+    from ..export.onnx import export_labeler_onnx, sample_inputs, verify_labeler_onnx, verify_onnx
     from ..export.onnx import export_onnx as run_export
-    from ..export.onnx import sample_inputs, verify_onnx
+    from ..runtime import labeler_path
 
     if output.suffix.lower() != ".onnx":
         raise UserError(f"{output}: the output must be a .onnx file")
@@ -44,9 +63,22 @@ def export_onnx(
         raise UserError(f"{output}: output would overwrite the input {weights}")
     model = load_model_for(weights, "cpu")
     inputs = sample_inputs(model.config.thumbnail, [tuple(map(str, p)) for p in check_image])
+    if labeler is not None and not labeler.is_file():
+        raise UserError(f"{labeler}: no such labeler file")
+    guesser = resolve_labeler(labeler) if model.config.semantic else None
+    sibling = labeler_path(output)
     worst: list[float] = []
-    try:  # verified before it takes the name: a failed check writes nothing
-        run_export(model, output, check=lambda path: worst.append(verify_onnx(model, path, inputs)))
+    try:  # each verified before it takes its name: a failed check writes nothing
+        with OutputSet() as outputs:
+            run_export(
+                model,
+                output,
+                check=lambda path: worst.append(verify_onnx(model, path, inputs)),
+                outputs=outputs,
+            )
+            if guesser is not None:
+                check = lambda path: worst.append(verify_labeler_onnx(guesser, path))  # noqa: E731
+                export_labeler_onnx(guesser, sibling, check=check, outputs=outputs)
     except AssertionError as exc:
         raise UserError(f"{output}: {str(exc).split(': ', 1)[-1]}") from None
     click.echo(
@@ -54,3 +86,9 @@ def export_onnx(
         f"{worst[0]:.1e} on {2 + len(inputs)} input batches",
         err=True,
     )
+    if guesser is not None:
+        click.echo(
+            f"wrote {sibling}: the object-class guesser for --label auto; ONNX Runtime "
+            f"matches PyTorch within {worst[1]:.1e}",
+            err=True,
+        )

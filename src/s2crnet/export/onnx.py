@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..atomic import scratch_file, write_atomic
+from ..atomic import OutputSet, scratch_file, write_atomic
 from ..config import LabelerConfig
 from ..errors import require
 from ..labeler import Labeler
@@ -58,9 +58,11 @@ def _export(
     path: str | Path,
     opset: int,
     check: Callable[[Path], None] | None,
+    outputs: OutputSet | None,
 ) -> Path:
     """``module(*inputs)`` as ONNX with a dynamic batch axis and one ``metadata`` entry,
-    checked by the ONNX checker and ``check``, then written atomically."""
+    checked by the ONNX checker and ``check``, then written atomically (staged in
+    ``outputs`` when given, to be renamed with the others)."""
     require("onnx", "export-onnx", extra="onnx")
     require("onnxscript", "export-onnx", extra="onnx")
     import onnx
@@ -88,7 +90,10 @@ def _export(
         onnx.save(proto, str(tmp))
         if check is not None:
             check(tmp)
-    write_atomic(path, proto.SerializeToString())
+    if outputs is None:
+        write_atomic(path, proto.SerializeToString())
+    else:
+        outputs.add(path, proto.SerializeToString())
     return path
 
 
@@ -97,11 +102,13 @@ def export_onnx(
     path: str | Path,
     opset: int = OPSET,
     check: Callable[[Path], None] | None = None,
+    outputs: OutputSet | None = None,
 ) -> Path:
     """Write ``model`` as ONNX (checked by the ONNX checker), atomically.
 
     ``check(path)`` runs on the finished file before it takes the name ``path`` (e.g.
-    :func:`verify_onnx`); if it raises, nothing is written.
+    :func:`verify_onnx`); if it raises, nothing is written. With ``outputs`` the file is
+    staged there and renamed with the set's other files.
     """
     model = model.eval().cpu()
     size = model.config.thumbnail
@@ -113,7 +120,7 @@ def export_onnx(
     if model.config.semantic:
         inputs["label"] = torch.tensor([0, 4])
     metadata = (CONFIG_KEY, model.config.to_json())
-    return _export(_Graph(model), inputs, "curves", metadata, path, opset, check)
+    return _export(_Graph(model), inputs, "curves", metadata, path, opset, check, outputs)
 
 
 def export_labeler_onnx(
@@ -121,14 +128,15 @@ def export_labeler_onnx(
     path: str | Path,
     opset: int = OPSET,
     check: Callable[[Path], None] | None = None,
+    outputs: OutputSet | None = None,
 ) -> Path:
     """Write the object-class guesser as ONNX (input ``view``, output ``probabilities``;
-    see :class:`s2crnet.runtime.OnnxLabeler`), atomically, after ``check``."""
+    see :class:`s2crnet.runtime.OnnxLabeler`), as :func:`export_onnx` does."""
     labeler = labeler.eval().cpu()
     size = labeler.config.view
     view = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
     metadata = (LABELER_KEY, labeler.config.to_json())
-    return _export(labeler, {"view": view}, "probabilities", metadata, path, opset, check)
+    return _export(labeler, {"view": view}, "probabilities", metadata, path, opset, check, outputs)
 
 
 def verify_labeler_onnx(labeler: Labeler, path: str | Path, tolerance: float = 1e-5) -> float:
