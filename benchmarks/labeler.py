@@ -14,9 +14,7 @@ one shipped with the package.
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
@@ -24,19 +22,10 @@ import numpy as np
 import skimage.data
 import torch
 
+from _timing import median_ms
 from s2crnet import S2CRNet, S2CRNetConfig, harmonize
 from s2crnet.labeler import default_labeler
 from s2crnet.thumbnails import label_view, resize_square
-
-
-def _median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def _models(folder: Path):
@@ -68,12 +57,12 @@ def _photo(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _row(backend: str, model, labeler, size: int, repeats: int) -> str:
     rgb, mask = _photo(size)
-    given = _median_ms(lambda: harmonize(rgb, mask, model=model, label="other"), repeats)
-    auto = _median_ms(lambda: harmonize(rgb, mask, model=model, label="auto"), repeats)
+    given = median_ms(lambda: harmonize(rgb, mask, model=model, label="other"), repeats)
+    auto = median_ms(lambda: harmonize(rgb, mask, model=model, label="auto"), repeats)
     square, square_mask = resize_square(rgb, 256), resize_square(mask, 256)
     c = labeler.config
     view = lambda: label_view(square, square_mask, c.view, c.context, c.dim)  # noqa: E731
-    alone = _median_ms(lambda: labeler.probabilities(view()), repeats)
+    alone = median_ms(lambda: labeler.probabilities(view()), repeats)
     return (
         f"{size:>6} {backend:>8} {given:8.1f} {auto:8.1f} {auto - given:7.1f} "
         f"{alone:7.1f} {auto / given:.2f}x"

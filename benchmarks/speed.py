@@ -17,7 +17,8 @@ decoded image and its mask (``/proc/self/status`` VmHWM after resetting it), as 
 multiple of the decoded image's bytes.
 
 Run: ``python benchmarks/speed.py [--sizes 256 1024 2048 4096 8k] [--repeats 9]``.
-The model has random weights (speed does not depend on them); the image is a
+The model has random weights (speed does not depend on them) and is given the label
+``other`` (``label="auto"`` adds the guess: ``benchmarks/labeler.py``); the image is a
 scikit-image sample photo scaled to each size, the object an ellipse over ~24% of it.
 """
 
@@ -28,15 +29,14 @@ import gc
 import os
 import platform
 import re
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from _timing import median_seconds
 from s2crnet import S2CRNet, harmonize
 from s2crnet.api import harmonize_picture, load_inputs, predict_curves
 from s2crnet.render import apply_curves
@@ -48,16 +48,6 @@ SIZES = {
     "4096": (4096, 4096),
     "8k": (4320, 7680),
 }
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _status_kib(field: str) -> int:
@@ -115,14 +105,18 @@ def bench(name: str, models: dict, args: argparse.Namespace, folder: Path) -> di
     row: dict = {"size": f"{w}x{h}", "bytes": image.nbytes}
     repeats = args.repeats if h * w <= 2048 * 2048 else max(3, args.repeats // 3)
     for key, model in models.items():
-        row[key] = median_seconds(lambda m=model: harmonize(image, mask, model=m), repeats)
+        row[key] = median_seconds(
+            lambda m=model: harmonize(image, mask, model=m, label="other"), repeats
+        )
 
         def from_file(m=model):
             picture, values = load_inputs(jpeg, png)
-            return harmonize_picture(picture, values, m)
+            return harmonize_picture(picture, values, m, "other")
 
         row[f"{key}+decode"] = median_seconds(from_file, repeats)
-        row[f"{key}_mem"] = extra_peak_bytes(lambda m=model: harmonize(image, mask, model=m))
+        row[f"{key}_mem"] = extra_peak_bytes(
+            lambda m=model: harmonize(image, mask, model=m, label="other")
+        )
     curves = predict_curves(models["torch"], image, mask, None)
     row["render"] = median_seconds(lambda: apply_curves(image, mask, curves), repeats)
     row["copy"] = median_seconds(image.copy, repeats)
@@ -131,7 +125,7 @@ def bench(name: str, models: dict, args: argparse.Namespace, folder: Path) -> di
     row["memcpy"] = median_seconds(lambda: np.copyto(target, image), repeats)
     if h * w <= args.naive_max_pixels:
         row["naive"] = median_seconds(lambda: naive_render(image, mask, curves.params), 1)
-        fast = harmonize(image, mask, model=models["torch"]).image
+        fast = harmonize(image, mask, model=models["torch"], label="other").image
         diff = np.abs(naive_render(image, mask, curves.params).astype(int) - fast).max()
         assert diff <= 1, f"fast and naive renders disagree by {diff} levels"
     return row

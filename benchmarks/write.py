@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
@@ -29,21 +27,13 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
+from _timing import median_ms
 from s2crnet.images import Picture, encode_image, verify_image, write_image
 
 
 def _size(text: str) -> tuple[int, int]:
     w, _, h = text.partition("x")
     return int(w), int(h or w)
-
-
-def _median_ms(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def _fsync(path: Path) -> None:
@@ -60,12 +50,12 @@ def _measure(target: Path, picture: Picture, options: dict, repeats: int) -> dic
     check = verify_image(picture.shape)
     Image.fromarray(picture.rgb).save(target, **options)  # warm-up
     write_image(target, picture)
-    written = _median_ms(lambda: target.write_bytes(data), repeats)
+    written = median_ms(lambda: target.write_bytes(data), repeats)
     return {
-        "plain": _median_ms(lambda: Image.fromarray(picture.rgb).save(target, **options), repeats),
-        "safe": _median_ms(lambda: write_image(target, picture), repeats),
-        "fsync": _median_ms(lambda: (target.write_bytes(data), _fsync(target)), repeats) - written,
-        "verify": _median_ms(lambda: check(target), repeats),
+        "plain": median_ms(lambda: Image.fromarray(picture.rgb).save(target, **options), repeats),
+        "safe": median_ms(lambda: write_image(target, picture), repeats),
+        "fsync": median_ms(lambda: (target.write_bytes(data), _fsync(target)), repeats) - written,
+        "verify": median_ms(lambda: check(target), repeats),
     }
 
 

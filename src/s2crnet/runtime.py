@@ -11,6 +11,7 @@ Make the ``.onnx`` file with ``s2crnet export-onnx`` (see :mod:`s2crnet.export.o
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -60,12 +61,12 @@ def labeler_path(model_path: str | os.PathLike) -> Path:
     return path.with_name(f"{path.stem}.labeler.onnx")
 
 
-class OnnxLabeler:
-    """An exported object-class guesser (:class:`s2crnet.labeler.Labeler`) on ONNX Runtime.
+class _Exported:
+    """An ONNX Runtime session of one of our exports and the config in its metadata."""
 
-    Input ``view``: float32 ``(B, 3, V, V)`` (:func:`s2crnet.thumbnails.label_view`);
-    output ``probabilities``: float32 ``(B, 5)`` in the order of :data:`LABELS`.
-    """
+    KEY: str
+    WHAT: str
+    CONFIG: type
 
     def __init__(
         self,
@@ -73,9 +74,19 @@ class OnnxLabeler:
         threads: int | None = None,
         providers: list[str] | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.session, values = _session(self.path, LABELER_KEY, "labeler", threads, providers)
-        self.config = LabelerConfig.from_dict(values)
+        self.path, self.threads, self.providers = Path(path), threads, providers
+        self.session, values = _session(self.path, self.KEY, self.WHAT, threads, providers)
+        self.config = self.CONFIG.from_dict(values)
+
+
+class OnnxLabeler(_Exported):
+    """An exported object-class guesser (:class:`s2crnet.labeler.Labeler`) on ONNX Runtime.
+
+    Input ``view``: float32 ``(B, 3, V, V)`` (:func:`s2crnet.thumbnails.label_view`);
+    output ``probabilities``: float32 ``(B, 5)`` in the order of :data:`LABELS`.
+    """
+
+    KEY, WHAT, CONFIG = LABELER_KEY, "labeler", LabelerConfig
 
     def probabilities(self, view: np.ndarray) -> np.ndarray:
         """One view ``(1, 3, V, V)`` -> its five probabilities (float64)."""
@@ -89,7 +100,7 @@ class OnnxLabeler:
         return f"OnnxLabeler({str(self.path)!r})"
 
 
-class OnnxModel:
+class OnnxModel(_Exported):
     """An exported S2CRNet on ONNX Runtime, usable wherever a model is (``harmonize``,
     the CLI's ``--backend onnxruntime``).
 
@@ -103,17 +114,15 @@ class OnnxModel:
             semantic model), which ``label="auto"`` uses; None when there is none.
     """
 
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        threads: int | None = None,
-        providers: list[str] | None = None,
-    ) -> None:
-        self.path = Path(path)
-        self.session, values = _session(self.path, CONFIG_KEY, "model", threads, providers)
-        self.config = S2CRNetConfig.from_dict(values)
+    KEY, WHAT, CONFIG = CONFIG_KEY, "model", S2CRNetConfig
+
+    @functools.cached_property
+    def labeler(self) -> OnnxLabeler | None:
+        """The exported labeler beside it (``NAME.labeler.onnx``), loaded on first use."""
         sibling = labeler_path(self.path)
-        self.labeler = OnnxLabeler(sibling, threads, providers) if sibling.is_file() else None
+        if not sibling.is_file():
+            return None
+        return OnnxLabeler(sibling, self.threads, self.providers)
 
     def curves_from_thumbnails(
         self, foreground: np.ndarray, background: np.ndarray, label: int | None = None
