@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 #: public name -> module that defines it
 _EXPORTS = {
     "harmonize": "api",
+    "harmonize_video": "video",
     "guess_label": "api",
     "LabelGuess": "labels",
     "HarmonizeResult": "api",

@@ -30,6 +30,7 @@ __all__ = [
     "output_error",
     "remove_stale_temporaries",
     "scratch_file",
+    "staged_file",
     "write_atomic",
 ]
 
@@ -238,6 +239,34 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
+
+
+@contextlib.contextmanager
+def staged_file(path: str | os.PathLike, check: Check | None = None) -> Iterator[Path]:
+    """For an output too large to hold in memory (a video): yield a temporary path beside
+    ``path`` (same suffix) to write; on a normal exit it is fsynced, its ``check`` run
+    and renamed to ``path``; on any failure it is removed and ``path`` is untouched.
+    An ``OSError`` becomes an :class:`OutputError` naming ``path``.
+    """
+    path = Path(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}{path.suffix}"
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if check is not None:
+            check(tmp)
+        os.chmod(tmp, _mode_for(path))
+        os.replace(tmp, path)
+        _fsync_folder(path.parent)
+    except OSError as exc:
+        raise output_error(path, exc) from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

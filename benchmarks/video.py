@@ -1,0 +1,121 @@
+"""What harmonizing adds to a video's decode and encode: frames per second of
+``harmonize_video`` against decode + encode alone (the floor), same encoder settings.
+
+For each size it makes a clip (a textured background moving under a still object with
+a colour cast, plus camera-like noise, H.264 at CRF 18), then prints:
+
+* ``floor``: decode every frame and encode it again (libx264, CRF 18, the same pixel
+  format), no colour conversion: the least any tool that re-encodes must spend;
+* ``harmonize``: :func:`s2crnet.harmonize_video` with the shipped model (YUV -> RGB once,
+  thumbnails, curves, smoothing, lookup table, RGB -> YUV once, encode), on PyTorch and
+  on ONNX Runtime (the model exported first);
+* the ratio of the times (target: at most 1.30 on 2 cores);
+
+then the flicker (:class:`s2crnet.video.VideoResult`) of the shipped model on a small
+clip of the same kind (320x240, 48 frames) at several ``smooth`` settings, 0 being none.
+
+Run: ``python benchmarks/video.py [--sizes 1080p 4k] [--frames 96] [--threads 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+from PIL import Image
+
+from s2crnet import harmonize_video
+from s2crnet.api import default_model
+
+SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
+
+
+def make_clip(path: Path, size: tuple[int, int], frames: int) -> np.ndarray:
+    """An H.264 clip of ``frames`` frames at 25 fps; returns the object's (still) mask."""
+    w, h = size
+    rng = np.random.default_rng(0)
+    small = Image.fromarray(rng.integers(30, 220, (h // 16, w // 16, 3), np.uint8))
+    background = np.asarray(small.resize((w, h), Image.BILINEAR))
+    mask = np.zeros((h, w), np.uint8)
+    mask[h // 4 : h * 3 // 4, w // 3 : w * 2 // 3] = 255
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25, options={"crf": "18"})
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        grain = rng.normal(0, 4, (h, w, 3)).astype(np.float32)  # a camera's noise, 8 variants
+        for i in range(frames):
+            img = np.roll(background, 4 * i, axis=1).astype(np.float32)
+            img[mask > 0] *= np.array([1.3, 1.0, 0.7], np.float32)
+            img += np.roll(grain, 37 * i, axis=0)
+            img = img.clip(0, 255).astype(np.uint8)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return mask
+
+
+def floor(source: Path, target: Path) -> None:
+    """Decode and re-encode every frame with the same settings, nothing else."""
+    with av.open(str(source)) as container, av.open(str(target), "w") as out:
+        stream = container.streams.video[0]
+        encoder = out.add_stream("libx264", rate=stream.average_rate, options={"crf": "18"})
+        encoder.width, encoder.height, encoder.pix_fmt = stream.width, stream.height, "yuv420p"
+        encoder.time_base = encoder.codec_context.time_base = stream.time_base
+        for frame in container.decode(stream):
+            out.mux(encoder.encode(frame))
+        out.mux(encoder.encode(None))
+
+
+def seconds(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["1080p", "4k"], choices=list(SIZES))
+    parser.add_argument("--frames", type=int, default=96)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"{'size':>6} {'frames':>6} {'backend':>8} {'floor fps':>10} {'harmonize fps':>14} ratio")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        models = {"torch": default_model()}
+        try:
+            from s2crnet.export.onnx import export_onnx
+            from s2crnet.runtime import OnnxModel
+
+            export_onnx(models["torch"], folder / "m.onnx")
+            models["onnx"] = OnnxModel(folder / "m.onnx", threads=args.threads)
+        except ImportError:
+            print("onnx not installed: PyTorch only")
+        for name in args.sizes:
+            clip, mask = folder / f"{name}.mp4", folder / f"{name}.png"
+            Image.fromarray(make_clip(clip, SIZES[name], args.frames)).save(mask)
+            base = seconds(lambda c=clip: floor(c, folder / "floor.mp4"))
+            for backend, model in models.items():
+                full = seconds(
+                    lambda c=clip, m=mask, n=model: harmonize_video(c, m, folder / "o.mp4", model=n)
+                )
+                print(
+                    f"{name:>6} {args.frames:>6} {backend:>8} {args.frames / base:10.2f} "
+                    f"{args.frames / full:14.2f} {full / base:6.2f}"
+                )
+        clip, mask = folder / "small.mp4", folder / "small.png"
+        Image.fromarray(make_clip(clip, (320, 240), 48)).save(mask)
+        print("smooth  flicker (levels, 0-255)")
+        for smooth in (0.0, 0.5, 0.8, 0.95):
+            result = harmonize_video(clip, mask, folder / "o.mp4", smooth=smooth)
+            print(f"{smooth:6.2f}  {result.flicker:.3f}")
+
+
+if __name__ == "__main__":
+    main()

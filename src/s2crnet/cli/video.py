@@ -1,0 +1,162 @@
+"""``s2crnet harmonize-video``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import (
+    STRENGTH,
+    UserError,
+    check_label,
+    device_option,
+    labeler_option,
+    load_model_for,
+    reports_errors,
+    status,
+    weights_option,
+)
+from .group import cli
+
+
+@cli.command("harmonize-video")
+@click.argument("video", type=click.Path(path_type=Path))
+@click.argument("mask", type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The clip to write: .mp4, .m4v, .mov or .mkv.",
+)
+@weights_option
+@click.option("--strength", type=STRENGTH, default=1.0, show_default=True, help="As for harmonize.")
+@click.option(
+    "--label",
+    default=None,
+    help="Object class for semantic models (as for harmonize); auto, the default, "
+    "guesses it once from the first frame with an object.",
+)
+@labeler_option
+@click.option(
+    "--smooth",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.8,
+    show_default=True,
+    help="How slowly the curves follow the picture: 0 = each frame its own, towards "
+    "1 ever smoother (reset at scene cuts).",
+)
+@click.option(
+    "--scene-cut",
+    type=click.FloatRange(0, 1),
+    default=0.12,
+    show_default=True,
+    help="Background change (mean absolute, 0-1) that counts as a new scene.",
+)
+@click.option(
+    "--curves",
+    "curve_file",
+    type=click.Path(path_type=Path),
+    help="Apply these curves instead of the model's: a curve file (every frame) or "
+    "--save-curves' JSON lines (one per frame).",
+)
+@click.option(
+    "--save-curves",
+    type=click.Path(path_type=Path),
+    help="Write each frame's curves as JSON lines.",
+)
+@click.option(
+    "--codec",
+    default="libx264",
+    show_default=True,
+    help="Video encoder (libx264 = H.264, libx265 = HEVC, ...).",
+)
+@click.option(
+    "--crf",
+    type=click.IntRange(0, 51),
+    default=18,
+    show_default=True,
+    help="Constant quality for libx264/libx265 (lower is better).",
+)
+@device_option
+@click.option("--backend", type=click.Choice(["torch", "onnxruntime"]), help="As for harmonize.")
+@click.option(
+    "--onnx",
+    "onnx_file",
+    type=click.Path(path_type=Path),
+    help="The exported model for --backend onnxruntime.",
+)
+@reports_errors
+def harmonize_video(
+    video: Path,
+    mask: Path,
+    output: Path,
+    weights: Path | None,
+    strength: float,
+    label: str | None,
+    labeler: Path | None,
+    smooth: float,
+    scene_cut: float,
+    curve_file: Path | None,
+    save_curves: Path | None,
+    codec: str,
+    crf: int,
+    device: str,
+    backend: str | None,
+    onnx_file: Path | None,
+) -> None:
+    """Harmonize the object marked by MASK in every frame of VIDEO and write OUTPUT.
+
+    MASK is one image (a still object), a folder of per-frame masks (sorted by name, one
+    per frame) or a mask video. Every frame, its timestamp, the resolution and the
+    rotation are kept, and every audio stream is copied as it is (the same packets).
+    """
+    from ..errors import require
+    from ..video import VIDEO_SUFFIXES
+    from ..video import harmonize_video as run
+
+    require("av", "harmonize-video", extra="video")
+    check_label(label)
+    for path, what in ((video, "video"), (mask, "mask"), (curve_file, "curve file")):
+        if path is not None and not path.exists():
+            raise UserError(f"{path}: no such {what} file or folder")
+    if output.suffix.lower() not in VIDEO_SUFFIXES:
+        raise UserError(f"{output}: the output must be one of {', '.join(VIDEO_SUFFIXES)}")
+    if save_curves is not None and save_curves.suffix.lower() not in (".jsonl", ".json"):
+        raise UserError(f"{save_curves}: --save-curves writes JSON lines (.jsonl)")
+    if curve_file is not None and (weights or onnx_file or label or labeler):
+        raise UserError("--curves replaces the model: --weights, --onnx, --label go without it")
+    from ..video import count_frames
+
+    count_frames(video)  # a bad video is reported before the model loads
+    model = None if curve_file is not None else load_model_for(weights, device, backend, onnx_file)
+    if labeler is not None and model is not None and model.config.semantic:
+        from ..api import resolve_labeler
+
+        labeler = resolve_labeler(labeler)
+    result = run(
+        video,
+        mask,
+        output,
+        model=model,
+        strength=strength,
+        smooth=smooth,
+        label=label,
+        curves=curve_file,
+        save_curves=save_curves,
+        codec=codec,
+        crf=crf,
+        scene_cut=scene_cut,
+        labeler=labeler,
+        progress=True,
+    )
+    if result.label is not None:
+        status(f"label: {result.label}")
+    cuts = f", scene cuts at frames {list(result.scene_cuts)}" if result.scene_cuts else ""
+    click.echo(
+        f"wrote {output} ({result.frames} frames; flicker {result.flicker:.2f} levels{cuts})",
+        err=True,
+    )
+    if save_curves is not None:
+        click.echo(f"wrote {save_curves} (the curves of each frame)", err=True)
