@@ -99,6 +99,30 @@ weights_option = click.option(
     "(default: the model shipped with the package).",
 )
 
+
+def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--weights``, ``--device``, ``--backend`` and ``--onnx``: which model runs where."""
+    for option in reversed(
+        (
+            weights_option,
+            device_option,
+            click.option(
+                "--backend",
+                type=click.Choice(["torch", "onnxruntime"]),
+                help="torch (default), or onnxruntime: an exported model (--onnx), no PyTorch.",
+            ),
+            click.option(
+                "--onnx",
+                "onnx_file",
+                type=click.Path(path_type=Path),
+                help="The exported model (s2crnet export-onnx) for --backend onnxruntime.",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 #: ``--labeler`` for every command that may guess an object's class.
 labeler_option = click.option(
     "--labeler",

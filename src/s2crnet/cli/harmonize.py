@@ -14,15 +14,14 @@ from .common import (
     UserError,
     check_label,
     check_output,
-    device_option,
     labeler_option,
     load_model_for,
     max_pixels_option,
+    model_options,
     reports_errors,
     same_file,
     status,
     user_errors,
-    weights_option,
 )
 from .group import cli
 
@@ -219,7 +218,7 @@ def _existing(path: Path | None, what: str) -> None:
     type=click.Path(path_type=Path),
     help="Output file (or folder, when COMPOSITE is a folder).",
 )
-@weights_option
+@model_options
 @click.option(
     "--label",
     "labels",
@@ -270,18 +269,6 @@ def _existing(path: Path | None, what: str) -> None:
     "--compare",
     type=click.Path(path_type=Path),
     help="Write composite | result side by side, the object outlined.",
-)
-@device_option
-@click.option(
-    "--backend",
-    type=click.Choice(["torch", "onnxruntime"]),
-    help="torch (default), or onnxruntime: an exported model (--onnx), no PyTorch.",
-)
-@click.option(
-    "--onnx",
-    "onnx_file",
-    type=click.Path(path_type=Path),
-    help="The exported model (s2crnet export-onnx) for --backend onnxruntime.",
 )
 @click.option(
     "--quality",

@@ -10,12 +10,11 @@ from .common import (
     STRENGTH,
     UserError,
     check_label,
-    device_option,
     labeler_option,
     load_model_for,
+    model_options,
     reports_errors,
     status,
-    weights_option,
 )
 from .group import cli
 
@@ -30,7 +29,7 @@ from .group import cli
     type=click.Path(path_type=Path),
     help="The clip to write: .mp4, .m4v, .mov or .mkv.",
 )
-@weights_option
+@model_options
 @click.option("--strength", type=STRENGTH, default=1.0, show_default=True, help="As for harmonize.")
 @click.option(
     "--label",
@@ -78,14 +77,6 @@ from .group import cli
     default=18,
     show_default=True,
     help="Constant quality for libx264/libx265 (lower is better).",
-)
-@device_option
-@click.option("--backend", type=click.Choice(["torch", "onnxruntime"]), help="As for harmonize.")
-@click.option(
-    "--onnx",
-    "onnx_file",
-    type=click.Path(path_type=Path),
-    help="The exported model for --backend onnxruntime.",
 )
 @reports_errors
 def harmonize_video(
