@@ -10,6 +10,7 @@ Run: ``python examples/make_example.py``.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
@@ -57,6 +58,10 @@ def main() -> None:
     composite = paste(photo, mask, washed)
     write_image(HERE / "composite.jpg", Picture(composite), quality=92)
     write_image(HERE / "mask.png", Picture(np.repeat(mask[..., None], 3, 2), grey=True))
+    # the same two files ship inside the package for the demo (a test keeps them equal)
+    assets = HERE.parent / "src" / "s2crnet" / "assets"
+    shutil.copyfile(HERE / "composite.jpg", assets / "example-composite.jpg")
+    shutil.copyfile(HERE / "mask.png", assets / "example-mask.png")
     print(
         f"wrote {HERE / 'composite.jpg'} and {HERE / 'mask.png'} "
         f"(object: {mask.mean() / 255:.0%} of the image)"

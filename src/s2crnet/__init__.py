@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "harmonize": "api",
     "harmonize_video": "video",
+    "compose": "compose",
     "guess_label": "api",
     "LabelGuess": "labels",
     "HarmonizeResult": "api",

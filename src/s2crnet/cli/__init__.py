@@ -2,7 +2,8 @@
 
 A user mistake prints one line (``s2crnet: error: FILE: problem``) and exits with 2;
 nothing is written then, outputs appear atomically, and inputs are never overwritten.
-Commands: ``harmonize``, ``apply-curves`` (harmonize.py), ``harmonize-video``, ``train``,
+Commands: ``harmonize``, ``apply-curves``, ``compose`` (harmonize.py), ``harmonize-video``,
+``demo``, ``train``,
 ``train-labeler``, ``evaluate``, ``export-onnx``; heavy libraries are imported inside the commands.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 
-from . import evaluate, export, harmonize, train, video  # noqa: F401  (register the commands)
+from . import demo, evaluate, export, harmonize, train, video  # noqa: F401  (register the commands)
 from .common import show_warning
 from .group import cli
 

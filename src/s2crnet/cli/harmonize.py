@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +56,8 @@ def _harmonize_one(
 ) -> list[tuple[Path, str]]:
     """One composite: its objects, the output image and any extra outputs, written all
     or nothing. Returns each file written and what it holds."""
-    from ..api import harmonize_picture as run
     from ..api import load_masks, masks_from_label_map
-    from ..atomic import OutputSet
-    from ..images import encode_image, read_image, verify_image
+    from ..images import read_image
 
     max_pixels = options.get("max_pixels")
     picture = read_image(composite, max_pixels)
@@ -87,6 +86,26 @@ def _harmonize_one(
                 "reference photo",
             )
         reference = (ref.rgb, ref_mask)
+    return write_harmonized(composite, picture, values, names, output, model, options, reference)
+
+
+def write_harmonized(
+    composite: Path,
+    picture: Any,
+    values: list,
+    names: list[str],
+    output: Path,
+    model: Any,
+    options: dict[str, Any],
+    reference: Any = None,
+    more: list | None = None,
+) -> list[tuple[Path, str]]:
+    """Harmonize a decoded picture and write the result, the extra outputs and ``more``
+    (``(path, bytes, what, check)``) all or nothing; returns each file and what it holds."""
+    from ..api import harmonize_picture as run
+    from ..atomic import OutputSet
+    from ..images import encode_image, verify_image
+
     labels = list(options["labels"]) or None
     result, objects = run(
         picture, values, model, labels, names, options["strength"], reference, options["labeler"]
@@ -97,6 +116,7 @@ def _harmonize_one(
     image = encode_image(output, result, options["quality"])
     files = [(output, image, "the harmonized image", verify_image(result.shape))]
     files += _extras(composite, picture, result, values, objects, options, model)
+    files += more or []
     with OutputSet() as outputs:
         for path, data, _, check in files:
             outputs.add(path, data, check)
@@ -208,36 +228,90 @@ def _existing(path: Path | None, what: str) -> None:
         raise UserError(f"{path}: no such {what}")
 
 
+def harmonize_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of one harmonization that ``harmonize`` and ``compose`` share."""
+    options = (
+        click.option(
+            "-o",
+            "--output",
+            required=True,
+            type=click.Path(path_type=Path),
+            help="Output file (or folder, when COMPOSITE is a folder).",
+        ),
+        model_options,
+        click.option(
+            "--label",
+            "labels",
+            multiple=True,
+            help="Object class for semantic models: person, animal, food, vehicle, other "
+            "(or 0-4), or auto (guessed, the default); once for all objects or once per "
+            "object.",
+        ),
+        click.option(
+            "--strength",
+            type=STRENGTH,
+            default=1.0,
+            show_default=True,
+            help="0 = unchanged, 1 = the model's curve at its calibrated strength, >1 "
+            "exaggerates (curve, not pixels).",
+        ),
+        click.option(
+            "--save-curves",
+            type=click.Path(path_type=Path),
+            help="Write the curves as JSON (see apply-curves).",
+        ),
+        click.option(
+            "--export-cube",
+            type=click.Path(path_type=Path),
+            help="Write the composed curve as a 1D .cube LUT (Resolve, Photoshop, ffmpeg).",
+        ),
+        click.option("--cube-size", type=click.IntRange(2, 65536), default=1024, show_default=True),
+        click.option(
+            "--plot-curves",
+            type=click.Path(path_type=Path),
+            help="Draw the curves of each stage and the composed curve (PNG).",
+        ),
+        click.option(
+            "--compare",
+            type=click.Path(path_type=Path),
+            help="Write composite | result side by side, the object outlined.",
+        ),
+        click.option(
+            "--quality",
+            type=click.IntRange(1, 100),
+            default=95,
+            show_default=True,
+            help="JPEG/WebP quality of the output.",
+        ),
+        labeler_option,
+        max_pixels_option,
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _check_targets(output: Path, inputs: tuple[Path, ...], options: dict[str, Any], more=()):
+    """Every output is writable, none is an input and none is given twice."""
+    check_output(output, inputs)
+    extras = [k for k in EXTRA_OUTPUTS if options[k] is not None]
+    for key in extras:
+        _check_extra(key, options[key], inputs)
+    targets = [output, *[options[k] for k in extras], *more]
+    for i, path in enumerate(targets):
+        for other in targets[:i]:
+            if same_file(path, other):
+                raise UserError(f"{path}: given for two outputs; each needs its own file")
+
+
 @cli.command()
 @click.argument("composite", type=click.Path(path_type=Path))
 @click.argument("masks", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Output file (or folder, when COMPOSITE is a folder).",
-)
-@model_options
-@click.option(
-    "--label",
-    "labels",
-    multiple=True,
-    help="Object class for semantic models: person, animal, food, vehicle, other "
-    "(or 0-4), or auto (guessed, the default); once for all objects or once per object.",
-)
+@harmonize_options
 @click.option(
     "--label-map",
     type=click.Path(path_type=Path),
     help="Instead of MASKS: one image, 0 = background, 1, 2, ... = objects.",
-)
-@click.option(
-    "--strength",
-    type=STRENGTH,
-    default=1.0,
-    show_default=True,
-    help="0 = unchanged, 1 = the model's curve at its calibrated strength, >1 exaggerates "
-    "(curve, not pixels).",
 )
 @click.option(
     "--reference-image",
@@ -249,36 +323,6 @@ def _existing(path: Path | None, what: str) -> None:
     type=click.Path(path_type=Path),
     help="The object to leave out of --reference-image's background.",
 )
-@click.option(
-    "--save-curves",
-    type=click.Path(path_type=Path),
-    help="Write the curves as JSON (see apply-curves).",
-)
-@click.option(
-    "--export-cube",
-    type=click.Path(path_type=Path),
-    help="Write the composed curve as a 1D .cube LUT (Resolve, Photoshop, ffmpeg).",
-)
-@click.option("--cube-size", type=click.IntRange(2, 65536), default=1024, show_default=True)
-@click.option(
-    "--plot-curves",
-    type=click.Path(path_type=Path),
-    help="Draw the curves of each stage and the composed curve (PNG).",
-)
-@click.option(
-    "--compare",
-    type=click.Path(path_type=Path),
-    help="Write composite | result side by side, the object outlined.",
-)
-@click.option(
-    "--quality",
-    type=click.IntRange(1, 100),
-    default=95,
-    show_default=True,
-    help="JPEG/WebP quality of the output.",
-)
-@labeler_option
-@max_pixels_option
 @reports_errors
 def harmonize(
     composite: Path,
@@ -330,14 +374,7 @@ def harmonize(
         *masks,
         *[options[k] for k in ("label_map", "reference_image", "reference_mask") if options[k]],
     )
-    check_output(output, inputs)
-    for key in extras:
-        _check_extra(key, options[key], inputs)
-    targets = [output, *[options[k] for k in extras]]
-    for i, path in enumerate(targets):
-        for other in targets[:i]:
-            if same_file(path, other):
-                raise UserError(f"{path}: given for two outputs; each needs its own file")
+    _check_targets(output, inputs, options)
     model = _load_models(weights, device, backend, onnx_file, options)
     for path, what in _harmonize_one(composite, list(masks), output, model, options):
         click.echo(f"wrote {path} ({what})", err=True)
@@ -387,3 +424,92 @@ def apply_curves(
     picture, values = load_inputs(image, mask, max_pixels)
     write_image(output, replace(picture, rgb=render(picture.rgb, values, loaded)), quality=quality)
     click.echo(f"wrote {output}", err=True)
+
+
+def _position(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    try:
+        x, y = (int(v) for v in value.split(","))
+    except ValueError:
+        raise UserError(f"--at: expected X,Y in the background's pixels, got {value!r}") from None
+    return x, y
+
+
+@cli.command()
+@click.argument("cutout", metavar="OBJECT", type=click.Path(path_type=Path))
+@click.argument("background", type=click.Path(path_type=Path))
+@harmonize_options
+@click.option("--at", help="X,Y: the object's top-left corner in BACKGROUND (default: centred).")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Resize the object by this factor before pasting it.",
+)
+@click.option("--save-composite", type=click.Path(path_type=Path), help="Write the pasted image.")
+@click.option("--save-mask", type=click.Path(path_type=Path), help="Write the object's mask.")
+@reports_errors
+def compose(
+    cutout: Path,
+    background: Path,
+    output: Path,
+    weights: Path | None,
+    device: str,
+    backend: str | None,
+    onnx_file: Path | None,
+    at: str | None,
+    scale: float,
+    save_composite: Path | None,
+    save_mask: Path | None,
+    **options: Any,
+) -> None:
+    """Paste the cut-out OBJECT (an RGBA PNG: its alpha is the mask, soft edges kept) onto
+    BACKGROUND and harmonize it, with the options of harmonize."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from ..compose import paste
+    from ..images import Picture, encode_image, read_image, verify_image
+
+    for label in options["labels"]:
+        check_label(label)
+    for path in (cutout, background):
+        _existing(path, "file")
+    _existing(options["labeler"], "file")
+    position = _position(at)
+    more = [p for p in (save_composite, save_mask) if p is not None]
+    _check_targets(output, (cutout, background), options, more)
+    for path in more:
+        check_output(path, (cutout, background))
+    obj = read_image(cutout, options["max_pixels"])
+    if obj.alpha is None:
+        raise UserError(f"{cutout}: the object has no transparency (alpha channel); give an "
+                        "RGBA PNG, e.g. from a background remover")  # fmt: skip
+    picture = read_image(background, options["max_pixels"])
+    rgba = np.dstack([obj.rgb, obj.alpha]) if obj.rgb.dtype == picture.rgb.dtype else None
+    if rgba is None:  # a 16-bit cut-out on an 8-bit photo or the reverse: as floats
+        rgba = np.dstack([_float(obj.rgb), _float(obj.alpha)])
+    rgb, mask = paste(rgba, picture.rgb, position, scale, str(cutout))
+    pasted = replace(picture, rgb=rgb)
+    options["model_name"] = onnx_file or weights or "default"
+    model = _load_models(weights, device, backend, onnx_file, options)
+    files = []
+    if save_composite is not None:
+        data = encode_image(save_composite, pasted, options["quality"])
+        files.append((save_composite, data, "the pasted composite", verify_image(rgb.shape[:2])))
+    if save_mask is not None:
+        data = encode_image(save_mask, Picture(rgb=np.dstack([mask] * 3), grey=True))
+        files.append((save_mask, data, "the object's mask", verify_image(mask.shape)))
+    written = write_harmonized(
+        background, pasted, [mask], [str(cutout)], output, model, options, None, files
+    )
+    for path, what in written:
+        click.echo(f"wrote {path} ({what})", err=True)
+
+
+def _float(values):
+    scale = {"uint8": 255.0, "uint16": 65535.0}.get(str(values.dtype), 1.0)
+    return values.astype("float32") / scale

@@ -1,0 +1,34 @@
+"""``s2crnet demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import labeler_option, load_model_for, reports_errors, status, weights_option
+from .group import cli
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@weights_option
+@labeler_option
+@reports_errors
+def demo(host: str, port: int, weights: Path | None, labeler: Path | None) -> None:
+    """Harmonize in a browser: a Gradio page (pip install 's2crnet[demo]'), offline, on the
+    shipped model unless --weights is given. Its endpoint "harmonize" serves
+    gradio_client: (composite, mask, strength) -> image."""
+    from ..errors import require
+
+    require("gradio", "s2crnet demo", extra="demo")
+    from ..demo import launch
+
+    model = load_model_for(weights, "cpu")
+    if labeler is not None:
+        from ..api import resolve_labeler
+
+        labeler = resolve_labeler(labeler)
+    status(f"serving on http://{host}:{port} (Ctrl-C stops it)")
+    launch(host, port, model, labeler)

@@ -1,0 +1,253 @@
+"""``s2crnet demo``: harmonize in a browser (Gradio, the ``[demo]`` extra), offline.
+
+Two ways in: a composite and its mask (uploaded, or painted with the brush over the
+composite), or a cut-out (RGBA) placed on a background. Controls: the object's class
+(``auto`` and the five classes; used by semantic models) and the strength. Out: a
+before/after slider, the curves, and downloads (the result, the curve file, the
+``.cube``). A bad upload shows a message in the page; the server goes on serving.
+
+The endpoint ``harmonize`` (``api_name="harmonize"``) takes (composite image, mask image,
+strength) and returns the harmonized image, losslessly (PNG), for ``gradio_client``.
+
+The page's pictures are the functions below, which need no browser:
+:func:`harmonize_arrays` and :func:`compose_arrays`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError, require
+from .labels import AUTO, LABELS
+
+__all__ = ["EXAMPLE", "build_demo", "compose_arrays", "harmonize_arrays", "launch"]
+
+_ASSETS = Path(__file__).parent / "assets"
+#: The example the page opens with: (composite, mask), shipped in the package.
+EXAMPLE = (_ASSETS / "example-composite.jpg", _ASSETS / "example-mask.png")
+LABEL_CHOICES = [AUTO, *LABELS]
+
+
+def _rgb(image: np.ndarray | None, what: str) -> np.ndarray:
+    if image is None:
+        raise InputError(f"{what}: nothing uploaded")
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def _mask(mask: np.ndarray | None, painted: Any, shape: tuple[int, int]) -> np.ndarray:
+    """The uploaded mask, or else the brush strokes painted over the composite."""
+    from .images import mask_from_array
+
+    if mask is not None:
+        values = mask_from_array(np.asarray(mask), "mask")
+    else:
+        layers = (painted or {}).get("layers") or []
+        strokes = [np.asarray(layer) for layer in layers if layer is not None]
+        if not strokes or not any(s.ndim == 3 and s.shape[2] == 4 and s[..., 3].any()
+                                  for s in strokes):  # fmt: skip
+            raise InputError("mask: upload a mask or paint the object with the brush")
+        values = np.maximum.reduce([s[..., 3] for s in strokes if s.ndim == 3])
+        values = np.where(values > 0, 255, 0).astype(np.uint8)
+    if values.shape != shape:
+        raise InputError(
+            f"mask: it is {values.shape[1]}x{values.shape[0]} but the composite is "
+            f"{shape[1]}x{shape[0]}"
+        )
+    return values
+
+
+def harmonize_arrays(
+    composite: np.ndarray,
+    mask: np.ndarray,
+    strength: float = 1.0,
+    label: str = AUTO,
+    model: Any = None,
+    labeler: Any = None,
+):
+    """Harmonize an RGB array with its mask; returns ``(image, object result)``."""
+    from .api import harmonize, resolve_model
+
+    model = resolve_model(model)
+    label = _model_label(label, model)
+    result = harmonize(composite, mask, model=model, label=label, strength=float(strength),
+                       labeler=labeler)  # fmt: skip
+    return result.image, result.objects[0]
+
+
+def compose_arrays(
+    cutout: np.ndarray,
+    background: np.ndarray,
+    x: float | None = None,
+    y: float | None = None,
+    scale: float = 1.0,
+    strength: float = 1.0,
+    label: str = AUTO,
+    model: Any = None,
+    labeler: Any = None,
+):
+    """Paste an RGBA cut-out (``x``, ``y``: its top-left corner; None centres it) and
+    harmonize it; returns ``(composite, image, object result)``."""
+    from .api import resolve_model
+    from .compose import compose
+
+    model = resolve_model(model)
+    if cutout is None or background is None:
+        raise InputError("cut-out and background: upload both")
+    at = None if x is None or y is None or x < 0 or y < 0 else (int(x), int(y))
+    label = _model_label(label, model)
+    result = compose(np.asarray(cutout), _rgb(background, "background"), at=at,
+                     scale=float(scale), model=model, strength=float(strength), label=label,
+                     labeler=labeler)  # fmt: skip
+    return result.composite, result.image, result.objects[0]
+
+
+#: Up to this many pixels the page's result downloads as PNG (lossless); above, as JPEG
+#: (quality 95): a 12-megapixel PNG takes seconds to encode, a JPEG 60 ms.
+PNG_PIXELS = 4_000_000
+
+
+def _downloads(image: np.ndarray, obj: Any, calibration: float, folder: Path) -> list[str]:
+    """The result, its curve file and its ``.cube``, and the curve plot, in a new folder."""
+    from .images import Picture, write_image
+    from .visual import curve_plot_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "result.png" if image.shape[0] * image.shape[1] <= PNG_PIXELS else "result.jpg"
+    write_image(folder / name, Picture(rgb=np.ascontiguousarray(image)))
+    (folder / "curves.json").write_text(obj.curves.to_json(calibration, label=_label(obj)))
+    (folder / "grade.cube").write_text(obj.curves.to_cube(1024, title="s2crnet demo"))
+    (folder / "curves.png").write_bytes(curve_plot_png([("object", obj.curves)], calibration))
+    return [str(folder / n) for n in (name, "curves.json", "grade.cube")]
+
+
+def _model_label(label: str, model: Any) -> str | None:
+    """The page always offers a class; models without classes get none (no warning)."""
+    config = getattr(model, "config", None)
+    return label if config is None or config.semantic else None
+
+
+def _label(obj: Any) -> str | None:
+    return None if obj.label is None else LABELS[obj.label]
+
+
+def _summary(obj: Any) -> str:
+    if obj.guess is not None:
+        return f"Label: auto, guessed **{obj.guess.label}** (p = {obj.guess.probability:.2f})."
+    if obj.label is not None:
+        return f"Label: **{LABELS[obj.label]}**."
+    return "This model does not use the object's class."
+
+
+def build_demo(model: Any = None, labeler: Any = None):
+    """The Gradio app (not launched). ``model``: as for :func:`s2crnet.harmonize`."""
+    require("gradio", "s2crnet demo", extra="demo")
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no calls home
+    import gradio as gr
+
+    from .api import resolve_model
+
+    model = resolve_model(model)
+    calibration = model.config.curve_strength
+    work = Path(tempfile.mkdtemp(prefix="s2crnet-demo-"))
+    counter = iter(range(1 << 62))
+
+    def outputs(before: np.ndarray, image: np.ndarray, obj: Any):
+        folder = work / f"{next(counter):06d}"
+        files = _downloads(image, obj, calibration, folder)
+        return (before, image), str(folder / "curves.png"), files, _summary(obj)
+
+    def page_errors(fn):
+        def run(*args):
+            try:
+                return fn(*args)
+            except (InputError, ValueError) as exc:  # a user's upload: a message, not a trace
+                raise gr.Error(str(exc)) from None
+
+        return run
+
+    @page_errors
+    def from_mask(painted, mask, strength, label):
+        composite = _rgb((painted or {}).get("background"), "composite")
+        values = _mask(mask, painted, composite.shape[:2])
+        image, obj = harmonize_arrays(composite, values, strength, label, model, labeler)
+        return outputs(composite, image, obj)
+
+    @page_errors
+    def from_cutout(cutout, background, x, y, scale, strength, label):
+        composite, image, obj = compose_arrays(cutout, background, x, y, scale, strength,
+                                               label, model, labeler)  # fmt: skip
+        return outputs(composite, image, obj)
+
+    @page_errors
+    def api_harmonize(composite, mask, strength):
+        composite = _rgb(composite, "composite")
+        values = _mask(mask, None, composite.shape[:2])
+        return harmonize_arrays(composite, values, strength, AUTO, model, labeler)[0]
+
+    example = [str(p) for p in EXAMPLE] if all(p.is_file() for p in EXAMPLE) else [None, None]
+    with gr.Blocks(title="s2crnet: image harmonization", analytics_enabled=False) as demo:
+        gr.Markdown(
+            "# s2crnet\nRecolour a pasted object so that it belongs: S2CRNet predicts one "
+            "colour curve per channel from a thumbnail and applies it at full resolution."
+        )
+        with gr.Row():
+            with gr.Column():
+                with gr.Tabs():
+                    with gr.Tab("Composite + mask", id="mask"):
+                        painted = gr.ImageEditor(
+                            value={"background": example[0], "layers": [], "composite": None},
+                            label="Composite (paint the object with the brush, or upload a mask)",
+                            type="numpy", image_mode="RGB", elem_id="composite",
+                            brush=gr.Brush(colors=["#ff0000"], color_mode="fixed"),
+                        )  # fmt: skip
+                        mask = gr.Image(value=example[1], label="Mask (white = object)",
+                                        type="numpy", image_mode="L", elem_id="mask")  # fmt: skip
+                        run_mask = gr.Button("Harmonize", variant="primary", elem_id="run-mask")
+                    with gr.Tab("Cut-out + background", id="cutout"):
+                        cutout = gr.Image(label="Cut-out (PNG with transparency)", type="numpy",
+                                          image_mode="RGBA", elem_id="cutout")  # fmt: skip
+                        background = gr.Image(label="Background", type="numpy",
+                                              image_mode="RGB", elem_id="background")  # fmt: skip
+                        with gr.Row():
+                            x = gr.Number(value=-1, label="x (left; -1 = centred)", precision=0)
+                            y = gr.Number(value=-1, label="y (top; -1 = centred)", precision=0)
+                            scale = gr.Slider(0.05, 4, value=1, step=0.05, label="scale")
+                        run_cutout = gr.Button("Paste and harmonize", variant="primary",
+                                               elem_id="run-cutout")  # fmt: skip
+                label = gr.Dropdown(LABEL_CHOICES, value=AUTO, label="Object class")
+                strength = gr.Slider(0, 2, value=1, step=0.05, label="Strength")
+            with gr.Column():
+                slider = gr.ImageSlider(label="Before | after", type="numpy", format="jpeg",
+                                        elem_id="result")  # fmt: skip
+                summary = gr.Markdown(elem_id="summary")
+                plot = gr.Image(label="Curves", type="filepath", elem_id="curves")
+                files = gr.File(label="Downloads", file_count="multiple", elem_id="downloads")
+        shown = [slider, plot, files, summary]
+        run_mask.click(from_mask, [painted, mask, strength, label], shown, api_name="page_mask")
+        run_cutout.click(from_cutout, [cutout, background, x, y, scale, strength, label], shown,
+                         api_name="page_cutout")  # fmt: skip
+        with gr.Row(visible=False):  # the API endpoint: lossless in and out
+            api_in = gr.Image(type="numpy", image_mode="RGB", format="png")
+            api_mask = gr.Image(type="numpy", image_mode="L", format="png")
+            api_strength = gr.Number(value=1.0)
+            api_out = gr.Image(type="numpy", format="png")
+            api_button = gr.Button()
+        api_button.click(api_harmonize, [api_in, api_mask, api_strength], api_out,
+                         api_name="harmonize")  # fmt: skip
+    return demo
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, model: Any = None, labeler: Any = None):
+    """Serve the demo (blocks until stopped)."""
+    demo = build_demo(model, labeler)
+    demo.queue().launch(server_name=host, server_port=port, show_error=False, quiet=True,
+                        footer_links=["api"])  # fmt: skip
