@@ -12,7 +12,9 @@ a colour cast, plus camera-like noise, H.264 at CRF 18), then prints:
 * the ratio of the times (target: at most 1.30 on 2 cores);
 
 then the flicker (:class:`s2crnet.video.VideoResult`) of the shipped model on a small
-clip of the same kind (320x240, 48 frames) at several ``smooth`` settings, 0 being none.
+clip of the same kind (320x240, 48 frames) at several ``smooth`` settings, 0 being none;
+and the peak resident memory of a process harmonizing a 720p clip of 48 and of 192
+frames: frames stream through, so a clip four times as long needs no more memory.
 
 Run: ``python benchmarks/video.py [--sizes 1080p 4k] [--frames 96] [--threads 2]``.
 """
@@ -72,6 +74,26 @@ def floor(source: Path, target: Path) -> None:
         out.mux(encoder.encode(None))
 
 
+def peak_mb(clip: Path, mask: Path, out: Path) -> float:
+    """Peak resident memory (MB) of a fresh process that harmonizes ``clip``."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\n"
+        "from s2crnet import harmonize_video\n"
+        "harmonize_video(sys.argv[1], sys.argv[2], sys.argv[3])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(clip), str(mask), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout.split()[-1]) / 1024
+
+
 def seconds(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -115,6 +137,11 @@ def main() -> None:
         for smooth in (0.0, 0.5, 0.8, 0.95):
             result = harmonize_video(clip, mask, folder / "o.mp4", smooth=smooth)
             print(f"{smooth:6.2f}  {result.flicker:.3f}")
+        print("frames  peak memory of the process (720p)")
+        for frames in (48, 192):
+            clip = folder / f"long{frames}.mp4"
+            Image.fromarray(make_clip(clip, SIZES["720p"], frames)).save(mask)
+            print(f"{frames:6d}  {peak_mb(clip, mask, folder / 'o.mp4'):.0f} MB")
 
 
 if __name__ == "__main__":
