@@ -135,3 +135,23 @@ def test_the_page_in_a_real_browser(server, tmp_path):
         page.click("#run-mask")
         page.wait_for_selector("#downloads a", timeout=60_000)
         browser.close()
+
+
+def test_the_video_tab_through_its_endpoint(server, tmp_path):
+    pytest.importorskip("av", reason="PyAV (the [video] extra) is not installed")
+    from gradio_client import Client, handle_file
+
+    from test_video import make_clip
+
+    masks = make_clip(tmp_path / "clip.mp4", frames=8, audio=False)
+    Image.fromarray(masks[0]).save(tmp_path / "m.png")
+    client = Client(server, verbose=False)
+    video, summary = client.predict(
+        handle_file(str(tmp_path / "clip.mp4")), handle_file(str(tmp_path / "m.png")),
+        1.0, 0.8, "auto", api_name="/page_video",
+    )  # fmt: skip
+    assert summary.startswith("8 frames")
+    import av
+
+    with av.open(video) as container:
+        assert sum(1 for _ in container.decode(video=0)) == 8

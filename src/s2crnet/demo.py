@@ -1,7 +1,8 @@
 """``s2crnet demo``: harmonize in a browser (Gradio, the ``[demo]`` extra), offline.
 
-Two ways in: a composite and its mask (uploaded, or painted with the brush over the
-composite), or a cut-out (RGBA) placed on a background. Controls: the object's class
+Three ways in: a composite and its mask (uploaded, or painted with the brush over the
+composite), a cut-out (RGBA) placed on a background, or a video clip and a mask
+(``harmonize_video``, where PyAV is installed). Controls: the object's class
 (``auto`` and the five classes; used by semantic models) and the strength. Out: a
 before/after slider, the curves, and downloads (the result, the curve file, the
 ``.cube``). A bad upload shows a message in the page; the server goes on serving.
@@ -188,6 +189,21 @@ def build_demo(model: Any = None, labeler: Any = None):
         return outputs(composite, image, obj)
 
     @page_errors
+    def from_video(video, mask_file, strength, smooth, label):
+        if not video or not mask_file:
+            raise InputError("video and mask: upload both")
+        from .video import harmonize_video
+
+        out = work / f"{next(counter):06d}" / "result.mp4"
+        out.parent.mkdir(parents=True)
+        result = harmonize_video(video, mask_file, out, model=model, strength=float(strength),
+                                 smooth=float(smooth), label=_model_label(label, model),
+                                 labeler=labeler)  # fmt: skip
+        cuts = f", scene cuts at {list(result.scene_cuts)}" if result.scene_cuts else ""
+        text = f"{result.frames} frames, flicker {result.flicker:.2f} levels{cuts}."
+        return str(out), text
+
+    @page_errors
     def api_harmonize(composite, mask, strength):
         composite = _rgb(composite, "composite")
         values = _mask(mask, None, composite.shape[:2])
@@ -223,6 +239,15 @@ def build_demo(model: Any = None, labeler: Any = None):
                             scale = gr.Slider(0.05, 4, value=1, step=0.05, label="scale")
                         run_cutout = gr.Button("Paste and harmonize", variant="primary",
                                                elem_id="run-cutout")  # fmt: skip
+                    with gr.Tab("Video", id="video"):
+                        clip = gr.Video(label="Video", sources=["upload"], elem_id="clip")
+                        clip_mask = gr.Image(label="Mask (one for every frame)",
+                                             type="filepath", image_mode="L")  # fmt: skip
+                        smooth = gr.Slider(0, 0.99, value=0.8, step=0.01,
+                                           label="Smoothing in time")  # fmt: skip
+                        run_video = gr.Button("Harmonize the video", variant="primary",
+                                              elem_id="run-video")  # fmt: skip
+                        clip_out = gr.Video(label="Result", elem_id="clip-out")
                 label = gr.Dropdown(LABEL_CHOICES, value=AUTO, label="Object class")
                 strength = gr.Slider(0, 2, value=1, step=0.05, label="Strength")
             with gr.Column():
@@ -235,6 +260,8 @@ def build_demo(model: Any = None, labeler: Any = None):
         run_mask.click(from_mask, [painted, mask, strength, label], shown, api_name="page_mask")
         run_cutout.click(from_cutout, [cutout, background, x, y, scale, strength, label], shown,
                          api_name="page_cutout")  # fmt: skip
+        run_video.click(from_video, [clip, clip_mask, strength, smooth, label],
+                        [clip_out, summary], api_name="page_video")  # fmt: skip
         with gr.Row(visible=False):  # the API endpoint: lossless in and out
             api_in = gr.Image(type="numpy", image_mode="RGB", format="png")
             api_mask = gr.Image(type="numpy", image_mode="L", format="png")
