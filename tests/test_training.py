@@ -13,7 +13,7 @@ import torch
 from click.testing import CliRunner
 from safetensors.torch import load_file
 
-from _helpers import make_iharmony4_tree, make_photo_folder
+from _helpers import make_iharmony4_tree, make_photo_folder, shared_path
 from s2crnet import load_model
 from s2crnet.cli import cli
 from s2crnet.training import TrainConfig, TrainingError, load_yaml, merge, train
@@ -229,6 +229,24 @@ def test_paper_configs_load(name):
     config.validate()
     assert config.epochs in (20, 50) and config.batch_size == 8 and config.lr == 2e-4
     assert config.total_steps(65_742) == -(-config.epochs * 65_742 // 8)
+
+
+def test_paper_recipe_loads_the_imagenet_squeezenet_into_the_released_architecture():
+    path = shared_path("weights", "squeezenet1_1-features-imagenet.safetensors")
+    values = load_yaml(ROOT / "configs" / "paper-squeezenet.yaml")
+    assert Path(values["backbone_weights"]).name == path.name
+    from safetensors.torch import load_file
+
+    from s2crnet import S2CRNet, S2CRNetConfig
+    from s2crnet.weights import load_backbone_weights
+
+    model = S2CRNet(S2CRNetConfig())  # the released configuration: features[:12]
+    load_backbone_weights(model, path)
+    state = load_file(str(path))
+    for key, value in model.backbone.state_dict().items():
+        torch.testing.assert_close(value, state[f"features.{key}"])
+    assert len(model.backbone.state_dict()) == len([k for k in state if not k.startswith(
+        "features.12.")])  # fmt: skip
 
 
 def test_yaml_rejects_unknown_fields(tmp_path):
