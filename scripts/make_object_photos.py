@@ -240,6 +240,12 @@ def contact_sheet(items: list[tuple[np.ndarray, np.ndarray | None, str]], path: 
     Image.fromarray(grid).save(path)
 
 
+def _reason(why: str) -> str:
+    """The kind of a reason: "600 colours" -> "colours", "flat 0.66" -> "flat"."""
+    words = why.split()
+    return words[1] if words[0][0].isdigit() else words[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True)
@@ -261,7 +267,7 @@ def main() -> None:
             image = Image.open(io.BytesIO(blob))
             photo, why = is_photo(key, image)
             if not photo:
-                reason = re.sub(r"[\d.]+ ", "", why).split(" (")[0]  # "600 colours" -> "colours"
+                reason = _reason(why)
                 dropped[reason] = dropped.get(reason, 0) + 1
                 continue
             rgb = np.asarray(image.convert("RGB"))
@@ -271,7 +277,7 @@ def main() -> None:
             mask, why = object_mask(session, rgb)
             sheet.append((rgb, mask, kind(key) if mask is not None else why))
             if mask is None:
-                reason = "mask: " + re.sub(r"[\d.%]+", "", why).split(" (")[0].strip()
+                reason = "mask " + _reason(why)
                 dropped[reason] = dropped.get(reason, 0) + 1
                 continue
             stem = f"gc_{kept:04d}_{kind(key)}"
