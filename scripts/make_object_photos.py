@@ -77,21 +77,22 @@ def _checked(path: Path, sha256: str) -> bytes:
     return data
 
 
+def _fetched(cache: Path, pattern: str, command: list[str]) -> Path:
+    """The newest file matching ``pattern`` in ``cache``, fetched there first if none is."""
+    found = sorted(cache.glob(pattern))
+    if not found:
+        subprocess.run(command, cwd=cache, check=True)
+        found = sorted(cache.glob(pattern))
+    if not found:
+        raise SystemExit(f"{' '.join(command)} left no {pattern} in {cache}")
+    return found[-1]
+
+
 def fetch(cache: Path, deb: Path | None, npm: Path | None) -> tuple[bytes, bytes]:
     """The two packages' bytes, fetched once into ``cache`` by package name."""
     cache.mkdir(parents=True, exist_ok=True)
-    if deb is None:
-        found = sorted(cache.glob("gcompris-qt-data_*.deb"))
-        if not found:
-            subprocess.run(["apt-get", "download", DEB], cwd=cache, check=True)
-            found = sorted(cache.glob("gcompris-qt-data_*.deb"))
-        deb = found[-1]
-    if npm is None:
-        found = sorted(cache.glob("imgly-background-removal-data-*.tgz"))
-        if not found:
-            subprocess.run(["npm", "pack", NPM], cwd=cache, check=True)
-            found = sorted(cache.glob("imgly-background-removal-data-*.tgz"))
-        npm = found[-1]
+    deb = deb or _fetched(cache, "gcompris-qt-data_*.deb", ["apt-get", "download", DEB])
+    npm = npm or _fetched(cache, "imgly-background-removal-data-*.tgz", ["npm", "pack", NPM])
     return _checked(deb, DEB_SHA256), _checked(npm, NPM_SHA256)
 
 
