@@ -17,8 +17,9 @@ import skimage.data
 import torch
 
 from _timing import median_ms
-from s2crnet.api import default_model, harmonize
+from s2crnet import harmonize
 from s2crnet.demo import _downloads, harmonize_arrays
+from s2crnet.loading import default_model
 
 
 def main() -> None:

@@ -38,7 +38,9 @@ import torch
 
 from _timing import median_seconds
 from s2crnet import S2CRNet, harmonize
-from s2crnet.api import harmonize_picture, load_inputs, predict_curves
+from s2crnet.api import harmonize_picture
+from s2crnet.inputs import load_inputs
+from s2crnet.predict import image_curves
 from s2crnet.render import apply_curves
 
 SIZES = {
@@ -117,7 +119,7 @@ def bench(name: str, models: dict, args: argparse.Namespace, folder: Path) -> di
         row[f"{key}_mem"] = extra_peak_bytes(
             lambda m=model: harmonize(image, mask, model=m, label="other")
         )
-    curves = predict_curves(models["torch"], image, mask, None)
+    curves = image_curves(models["torch"], image, mask, None)
     row["render"] = median_seconds(lambda: apply_curves(image, mask, curves), repeats)
     row["copy"] = median_seconds(image.copy, repeats)
     target = np.empty_like(image)

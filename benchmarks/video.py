@@ -33,7 +33,7 @@ import torch
 from PIL import Image
 
 from s2crnet import harmonize_video
-from s2crnet.api import default_model
+from s2crnet.loading import default_model
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 

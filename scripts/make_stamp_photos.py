@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from s2crnet.batch import list_images
 from s2crnet.data.photos import new_photo_folder
+from s2crnet.folders import list_images
 
 DEB_URL = (
     "http://deb.debian.org/debian/pool/main/t/tuxpaint-stamps/"

@@ -155,9 +155,9 @@ def test_exif_rotation_applies_to_both_inputs(tmp_path, model):
 
 
 def test_no_model_is_refused_when_none_ships(tmp_path, monkeypatch):
-    import s2crnet.api
+    import s2crnet.loading
 
-    monkeypatch.setattr(s2crnet.api, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
+    monkeypatch.setattr(s2crnet.loading, "DEFAULT_WEIGHTS", tmp_path / "absent.safetensors")
     with pytest.raises(NoDefaultModelError, match="--weights"):
         harmonize(make_composite(), make_mask())
 
@@ -213,7 +213,7 @@ def test_render_memory_stays_within_one_extra_image(dtype):
     """Deterministic (not timed): numpy and OpenCV outputs are traced by tracemalloc."""
     import tracemalloc
 
-    from s2crnet.lut import Curves
+    from s2crnet.curves import Curves
     from s2crnet.render import apply_curves
 
     h, w = 2000, 3000

@@ -46,9 +46,9 @@ def test_harmonize_writes_output(files, weights_file):
 
 
 def test_without_weights_and_no_default_says_so(files, monkeypatch):
-    import s2crnet.api
+    import s2crnet.loading
 
-    monkeypatch.setattr(s2crnet.api, "DEFAULT_WEIGHTS", files / "absent.safetensors")
+    monkeypatch.setattr(s2crnet.loading, "DEFAULT_WEIGHTS", files / "absent.safetensors")
     code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png")
     assert_user_error(code, err, "no trained default model", "--weights")
     assert not (files / "o.png").exists()

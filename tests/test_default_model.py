@@ -11,8 +11,8 @@ from PIL import Image
 
 from _helpers import shared_path
 from s2crnet import harmonize
-from s2crnet.api import DEFAULT_WEIGHTS, default_model
 from s2crnet.cli import cli
+from s2crnet.loading import DEFAULT_WEIGHTS, default_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

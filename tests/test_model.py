@@ -58,7 +58,7 @@ def test_every_parameter_receives_a_gradient_and_nothing_is_nan():
     composite, mask = _batch()
     target = composite.flip(1)
     curves = model.predict_curves(composite, mask, label=torch.tensor([0, 4]))
-    outputs = model.render(composite, mask, curves)
+    outputs = model.render_stages(composite, mask, curves)
     loss = sum((mask * (out - target)).abs().sum() / mask.sum() for out in outputs)
     loss.backward()
     assert torch.isfinite(loss)
@@ -109,7 +109,8 @@ def test_hidden_head_starts_as_the_papers_head_and_learns_interactions(semantic)
     hidden.train()
     curves = hidden.predict_curves(composite, mask)
     loss = sum(
-        (out - composite.flip(1)).abs().mean() for out in hidden.render(composite, mask, curves)
+        (out - composite.flip(1)).abs().mean()
+        for out in hidden.render_stages(composite, mask, curves)
     )
     loss.backward()  # the zero fc_h gets a gradient, so the extra path trains
     assert hidden.heads[0].fc_h.weight.grad.abs().sum() > 0
@@ -209,7 +210,7 @@ def test_config_validation():
 def test_render_blends_each_stage_through_the_mask():
     composite, mask = _batch(b=1)
     curves = torch.rand(1, 2, 3, 8) + 0.1
-    outs = S2CRNet.render(composite, mask, curves)
+    outs = S2CRNet.render_stages(composite, mask, curves)
     assert len(outs) == 2
     outside = mask.expand_as(composite) == 0
     for out in outs:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from s2crnet.lut import Curves
+from s2crnet.curves import Curves
 from s2crnet.render import _band_rows, apply_curves
 
 

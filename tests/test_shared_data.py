@@ -7,8 +7,8 @@ import pytest
 
 from _helpers import shared_path
 from s2crnet import harmonize
-from s2crnet.api import load_inputs
-from s2crnet.batch import pair_images
+from s2crnet.folders import pair_images
+from s2crnet.inputs import load_inputs
 
 
 def test_iharmony4_dev_pairs_every_composite_with_its_mask():

@@ -26,6 +26,7 @@ from .errors import OutputError
 __all__ = [
     "TEMP_SUFFIX",
     "OutputSet",
+    "check_output_folder",
     "describe_os_error",
     "output_error",
     "remove_stale_temporaries",
@@ -52,6 +53,14 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno == errno.ENOENT:
         return "the folder does not exist"
     return exc.strerror or str(exc)
+
+
+def check_output_folder(path: str | os.PathLike) -> None:
+    """Raise :class:`OutputError` unless ``path``'s folder exists (the one check every
+    writer makes before any work is done)."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise OutputError(f"{path}: output folder {folder} does not exist", path=Path(path))
 
 
 def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:

@@ -17,8 +17,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .api import HarmonizeResult, _as_picture, _like_input, _name, harmonize_picture
+from .api import HarmonizeResult, harmonize_picture
 from .errors import InputError
+from .inputs import as_picture, like_input, source_name
 
 __all__ = ["ComposeResult", "compose", "paste"]
 
@@ -131,24 +132,26 @@ def compose(
     :func:`s2crnet.harmonize`'s. The result's ``image`` and ``composite`` are of the
     background's kind.
     """
-    from .api import resolve_model
+    from .loading import resolve_model
 
     model = resolve_model(model, device)
-    obj = _as_picture(cutout, max_pixels)
+    obj = as_picture(cutout, max_pixels)
     if obj.alpha is None or obj.grey:
         channels = "grey" if obj.grey and obj.alpha is None else "without alpha"
-        raise InputError(f"{_name(cutout, 'object')}: the cut-out is {channels}; give an RGBA "
-                         "PNG whose alpha marks the object")  # fmt: skip
+        name = source_name(cutout, "object")
+        raise InputError(
+            f"{name}: the cut-out is {channels}; give an RGBA PNG whose alpha marks the object"
+        )
     rgba = np.dstack([obj.rgb, obj.alpha])
-    picture = _as_picture(background, max_pixels)
-    rgb, mask = paste(rgba, picture.rgb, at, scale, _name(cutout, "object"))
+    picture = as_picture(background, max_pixels)
+    rgb, mask = paste(rgba, picture.rgb, at, scale, source_name(cutout, "object"))
     pasted = replace(picture, rgb=rgb)
     result, objects = harmonize_picture(
-        pasted, [mask], model, label, [_name(cutout, "object")], strength, None, labeler
+        pasted, [mask], model, label, [source_name(cutout, "object")], strength, None, labeler
     )
     return ComposeResult(
-        image=_like_input(background, result),
+        image=like_input(background, result),
         objects=tuple(objects),
-        composite=_like_input(background, pasted),
+        composite=like_input(background, pasted),
         mask=mask,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 __all__ = [
     "ACTIVATIONS",
@@ -90,6 +90,21 @@ class S2CRNetConfig:
     @classmethod
     def from_dict(cls, values: dict) -> S2CRNetConfig:
         return _from_dict(cls, values, "S2CRNet")
+
+    def architecture(self) -> S2CRNetConfig:
+        """This config without its calibration (:data:`CALIBRATION_FIELDS` at their
+        defaults): two models with equal architectures can share weights."""
+        return replace(self, **{name: _DEFAULTS[name] for name in CALIBRATION_FIELDS})
+
+    def effective_strength(self, strength: float = 1.0) -> float:
+        """The strength the curves are applied at: the user's ``strength`` times the
+        calibrated ``curve_strength`` (the one place this product is made)."""
+        return strength * self.curve_strength
+
+
+#: Fields that calibrate a trained model rather than shape it (training ignores them).
+CALIBRATION_FIELDS = ("curve_strength",)
+_DEFAULTS = {f.name: f.default for f in fields(S2CRNetConfig)}
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,8 @@ def harmonize_arrays(
     labeler: Any = None,
 ):
     """Harmonize an RGB array with its mask; returns ``(image, object result)``."""
-    from .api import harmonize, resolve_model
+    from .api import harmonize
+    from .loading import resolve_model
 
     model = resolve_model(model)
     label = _model_label(label, model)
@@ -95,8 +96,8 @@ def compose_arrays(
 ):
     """Paste an RGBA cut-out (``x``, ``y``: its top-left corner; None centres it) and
     harmonize it; returns ``(composite, image, object result)``."""
-    from .api import resolve_model
     from .compose import compose
+    from .loading import resolve_model
 
     model = resolve_model(model)
     if cutout is None or background is None:
@@ -154,7 +155,7 @@ def build_demo(model: Any = None, labeler: Any = None):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no calls home
     import gradio as gr
 
-    from .api import resolve_model
+    from .loading import resolve_model
 
     model = resolve_model(model)
     calibration = model.config.curve_strength

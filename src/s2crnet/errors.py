@@ -1,11 +1,20 @@
-"""The errors a user can cause: each message names the file and the problem."""
+"""Every error class of s2crnet: each message names the file (or option) and the problem,
+and the CLI prints it as one line."""
 
 from __future__ import annotations
 
 import errno as _errno
 from pathlib import Path
 
-__all__ = ["InputError", "MissingDependencyError", "OutputError", "WeightsError"]
+__all__ = [
+    "InputError",
+    "MissingDependencyError",
+    "NoDefaultModelError",
+    "OutputError",
+    "TrainingError",
+    "WeightsError",
+    "require",
+]
 
 
 class InputError(ValueError):
@@ -33,6 +42,14 @@ class OutputError(InputError):
 
 class WeightsError(ValueError):
     """A weights file that cannot be used: wrong format, keys or shapes."""
+
+
+class NoDefaultModelError(RuntimeError):
+    """No weights were given and this installation ships no trained model."""
+
+
+class TrainingError(RuntimeError):
+    """A training run that cannot start or go on; the message says why and what to do."""
 
 
 class MissingDependencyError(ImportError):

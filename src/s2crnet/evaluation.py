@@ -51,13 +51,14 @@ def make_method(name: str, model: Any = None, strength: float = 1.0) -> Method:
     if name == "model":
         if model is None:
             raise ValueError("method 'model' needs a model (--weights)")
-        from .api import predict_curves
+        from .predict import image_curves
         from .render import apply_curves
 
         def run(composite: np.ndarray, mask: np.ndarray, label: int) -> np.ndarray:
             index = label if model.config.semantic else None
-            curves = predict_curves(model, composite, mask, index)
-            return apply_curves(composite, mask, curves.with_strength(curves.strength * strength))
+            return apply_curves(
+                composite, mask, image_curves(model, composite, mask, index, strength)
+            )
 
         return run
     raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")

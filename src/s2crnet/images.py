@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import write_atomic
+from .atomic import check_output_folder, write_atomic
 from .errors import InputError
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "InputError",
     "Picture",
     "RawMask",
+    "array_from_pil",
     "encode_image",
     "mask_from_array",
     "mask_from_pil",
@@ -35,6 +36,7 @@ __all__ = [
     "picture_from_array",
     "picture_from_pil",
     "read_image",
+    "read_label_map",
     "read_mask",
     "to_uint8",
     "verify_image",
@@ -347,6 +349,17 @@ def read_mask(path: str | os.PathLike, max_pixels: int | None = None) -> RawMask
     return RawMask(mask_from_pil(img, str(path)), orientation)
 
 
+def read_label_map(path: str | os.PathLike, max_pixels: int | None = None) -> np.ndarray:
+    """Decode a label-map file (0 = background, 1, 2, ... = objects) as stored: the
+    integer values, not scaled."""
+    return _pil_to_array(_open(Path(path), "label map", max_pixels))
+
+
+def array_from_pil(img: Any) -> np.ndarray:
+    """A Pillow image's values, unscaled: ``(H, W)`` or ``(H, W, C)``."""
+    return _pil_to_array(img)
+
+
 # --------------------------------------------------------------------------- writing
 def check_output_path(path: Path) -> tuple[bool, bool]:
     ext = path.suffix.lower()
@@ -355,8 +368,7 @@ def check_output_path(path: Path) -> tuple[bool, bool]:
             f"{path}: unsupported output format {ext or '(no extension)'}; "
             f"use one of {', '.join(WRITABLE)}"
         )
-    if not path.parent.is_dir():
-        raise InputError(f"{path}: output folder {path.parent} does not exist")
+    check_output_folder(path)
     return WRITABLE[ext]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .errors import InputError
 
 if TYPE_CHECKING:  # torch is imported only where tensors are made
     import torch
@@ -20,6 +22,7 @@ __all__ = [
     "is_auto",
     "label_index",
     "label_tensor",
+    "object_labels",
 ]
 
 #: Class names by index, as in the released demo labels (index 3 is the paper's vehicle).
@@ -138,3 +141,32 @@ def label_tensor(
         if len(indices) != batch:
             raise ValueError(f"expected {batch} labels, got {len(indices)}")
     return torch.tensor(indices, dtype=torch.long, device=device)
+
+
+def object_labels(labels: Any, count: int, semantic: bool) -> list[int | str | None]:
+    """One class index per object: :data:`AUTO` where it is to be guessed (semantic
+    models: ``"auto"`` or None), None for every object of a model without classes (a
+    label given to one is ignored with a warning).
+
+    Args:
+        labels: None, one label for every object, or a list of one per object.
+        count: the number of objects.
+        semantic: whether the model takes classes.
+
+    >>> object_labels(["animal", None], 2, semantic=True)
+    [1, 'auto']
+    """
+    import warnings
+
+    many = isinstance(labels, list | tuple)
+    if not semantic:
+        if labels is not None and (not many or any(x is not None for x in labels)):
+            warnings.warn("the model is not semantic: the label is ignored", stacklevel=4)
+        return [None] * count
+    if not many:
+        labels = [labels]
+    if len(labels) == 1:
+        labels = list(labels) * count
+    if len(labels) != count:
+        raise InputError(f"{len(labels)} labels for {count} objects; give one, or one each")
+    return [AUTO if x is None or is_auto(x) else label_index(x) for x in labels]

@@ -11,11 +11,12 @@ Layout (as in the released code, "fusionv3s"):
 * ``P`` is reshaped to ``(3, L)`` (R, G, B) and optionally made positive.
 
 The model only predicts curves; :func:`s2crnet.curves.render_curves` applies them, and
-:meth:`S2CRNet.render` does so for a batch of composites (as used in training).
+:meth:`S2CRNet.render_stages` does so for a batch of composites (as used in training).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -26,8 +27,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import BACKBONES, MODEL_CONFIGS, S2CRNetConfig
-from .curves import render_curves
+from .curves.op import render_curves
 from .labels import LABELS, label_tensor
+from .weights import load_state_dict_strict, read_model_weights, write_model_weights
 
 __all__ = ["BACKBONE_BUILDERS", "MODEL_CONFIGS", "S2CRNet", "S2CRNetConfig", "make_thumbnails"]
 
@@ -198,17 +200,19 @@ class S2CRNet(nn.Module):
         return cls(S2CRNetConfig(**values))
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str | torch.device = "cpu") -> S2CRNet:
-        """Load weights in any supported format (see :func:`s2crnet.weights.load_model`)."""
-        from .weights import load_model
-
-        return load_model(path, device=device)
+    def from_pretrained(
+        cls, path: str | Path, device: str | torch.device = "cpu", semantic: bool | None = None
+    ) -> S2CRNet:
+        """Load weights in any supported format, strictly, in eval mode (see
+        :func:`s2crnet.weights.read_model_weights`; :func:`s2crnet.load_model` is this)."""
+        config, state = read_model_weights(path, semantic)
+        model = cls(config)
+        load_state_dict_strict(model, state, str(path))
+        return model.to(device).eval()
 
     def save(self, path: str | Path) -> None:
-        """Write weights and config as safetensors (see :func:`s2crnet.weights.save_model`)."""
-        from .weights import save_model
-
-        save_model(self, path)
+        """Write weights and config as safetensors, atomically."""
+        write_model_weights(path, self.config, self.state_dict())
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -284,7 +288,7 @@ class S2CRNet(nn.Module):
         return self(foreground, background, label)
 
     @staticmethod
-    def render(composite: Tensor, mask: Tensor, curves: Tensor) -> list[Tensor]:
+    def render_stages(composite: Tensor, mask: Tensor, curves: Tensor) -> list[Tensor]:
         """Apply predicted curves: the harmonized image after each cascade stage.
 
         Args:
@@ -301,3 +305,11 @@ class S2CRNet(nn.Module):
             x = render_curves(x, curves[:, n])
             outputs.append(x * mask + composite * (1.0 - mask))
         return outputs
+
+    @staticmethod
+    def render(composite: Tensor, mask: Tensor, curves: Tensor) -> list[Tensor]:
+        """Deprecated name of :meth:`render_stages` (kept for one release)."""
+        warnings.warn(
+            "S2CRNet.render is deprecated: use S2CRNet.render_stages", DeprecationWarning, 2
+        )
+        return S2CRNet.render_stages(composite, mask, curves)

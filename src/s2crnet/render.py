@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from .lut import Curves
+from .curves.value import Curves
 
 __all__ = ["apply_curves"]
 

@@ -32,8 +32,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .curves.value import Curves
 from .errors import InputError, require
-from .lut import Curves
 from .render import apply_curves
 from .thumbnails import background_thumbnail, foreground_thumbnail, resize_square
 
@@ -199,7 +199,7 @@ def _mask_frames(mask: Any, count: int, shape: tuple[int, int], rotation: int) -
         return _repeat(values, count)
     path = Path(mask)
     if path.is_dir():
-        from .batch import list_images
+        from .folders import list_images
 
         files = sorted(list_images(path), key=lambda p: p.name)
         if len(files) != count:
@@ -257,9 +257,11 @@ class _Curves:
         size = config.thumbnail
         background = background_thumbnail(square, square_mask, size)
         if self.label == "auto":
-            from .api import _guess, resolve_labeler
+            from .loading import resolve_labeler
+            from .predict import guess_object
 
-            self.guess = _guess(resolve_labeler(self.labeler, self.model), square, square_mask)
+            labeler = resolve_labeler(self.labeler, self.model)
+            self.guess = guess_object(labeler, square, square_mask)
             self.label = self.guess.index
         params = self.model.curves_from_thumbnails(
             foreground_thumbnail(square, square_mask, size), background, self.label
@@ -273,13 +275,13 @@ class _Curves:
         else:
             self.state = self.smooth * self.state + (1 - self.smooth) * params
         self.scene = scene
-        return Curves(self.state, self.strength * config.curve_strength)
+        return Curves(self.state, config.effective_strength(self.strength))
 
 
 def _read_curve_frames(path: Path) -> Curves | list[Curves]:
     """A curve file (JSON: the same curves for every frame) or ``--save-curves``'s JSON
     lines (one per frame)."""
-    from .curvefile import curves_from_json
+    from .curves.value import curves_from_json
 
     try:
         text = path.read_text()
@@ -304,7 +306,7 @@ def _curve_line(curves: Curves, index: int, frame: Any, calibration: float, info
 
 # --------------------------------------------------------------------------- output
 def _check_output(output: Path, video: Path) -> str:
-    from .atomic import output_error
+    from .atomic import check_output_folder, output_error
 
     fmt = VIDEO_SUFFIXES.get(output.suffix.lower())
     if fmt is None:
@@ -312,8 +314,7 @@ def _check_output(output: Path, video: Path) -> str:
             f"{output}: unsupported output format {output.suffix or '(no extension)'}; "
             f"use one of {', '.join(VIDEO_SUFFIXES)}"
         )
-    if not output.parent.is_dir():
-        raise InputError(f"{output}: output folder {output.parent} does not exist")
+    check_output_folder(output)
     if output.exists() and video.exists() and os.path.samefile(output, video):
         raise InputError(f"{output}: output would overwrite the input {video}")
     if not os.access(output.parent, os.W_OK):
@@ -408,10 +409,11 @@ def harmonize_video(
                 else fixed.with_strength(fixed.strength * scale)
             )
     else:
-        from .api import _labels, resolve_model
+        from .labels import object_labels
+        from .loading import resolve_model
 
         model = resolve_model(model, device)
-        label = _labels(label, 1, model.config.semantic)[0]
+        label = object_labels(label, 1, model.config.semantic)[0]
     source = _Curves(model, strength, smooth, scene_cut, label, labeler, fixed)
     calibration = 1.0 if fixed is not None else model.config.curve_strength
     info = {"model": "curve file" if fixed is not None else str(getattr(model, "path", "model"))}

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 
 from .atomic import write_atomic
+from .curves.value import Curves
 from .errors import require
 from .images import Picture, to_uint8
-from .lut import Curves
 
 __all__ = ["compare_image", "curve_plot_png", "plot_curves"]
 

@@ -2,7 +2,7 @@
 
 Formats:
 
-* ours: safetensors whose metadata holds the model config (``save_model``);
+* ours: safetensors whose metadata holds the model config (:func:`write_model_weights`);
 * the authors' released checkpoint (``S2CRNet_pretrained.pth``):
   :func:`convert_released_state_dict`;
 * torchvision backbone weights (``features.N.*``, e.g. ImageNet AlexNet):
@@ -22,19 +22,23 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from ._lazy import deprecated_aliases
 from .atomic import write_atomic
 from .config import BACKBONES, S2CRNetConfig
 from .errors import WeightsError
-from .model import S2CRNet
 
 __all__ = [
     "WeightsError",
     "convert_released_state_dict",
     "load_backbone_weights",
-    "load_model",
     "load_state_dict_strict",
-    "save_model",
+    "read_model_weights",
+    "read_tensors",
+    "write_model_weights",
 ]
+
+# moved to s2crnet.loading (which builds the model from what this module reads)
+__getattr__ = deprecated_aliases(__name__, {"load_model": "loading", "save_model": "loading"})
 
 FORMAT_NAME = "s2crnet"
 FORMAT_VERSION = "1"
@@ -101,18 +105,15 @@ def load_state_dict_strict(
 
 
 # --------------------------------------------------------------------------- our format
-def save_model(model: S2CRNet, path: str | Path) -> None:
-    """Write ``model`` as safetensors with its config in the metadata, atomically."""
+def write_model_weights(
+    path: str | Path, config: S2CRNetConfig, state: Mapping[str, Tensor]
+) -> None:
+    """Write a state dict as safetensors with ``config`` in the metadata, atomically."""
     from safetensors.torch import save
 
-    path = Path(path)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    metadata = {
-        "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
-        "config": model.config.to_json(),
-    }
-    write_atomic(path, save(state, metadata=metadata))
+    tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
+    metadata = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "config": config.to_json()}
+    write_atomic(Path(path), save(tensors, metadata=metadata))
 
 
 # --------------------------------------------------------------------------- released
@@ -226,24 +227,21 @@ def load_backbone_weights(
 
 
 # --------------------------------------------------------------------------- entry point
-def load_model(
-    path: str | Path, device: str | torch.device = "cpu", semantic: bool | None = None
-) -> S2CRNet:
-    """Load an S2CRNet from our safetensors format or the authors' released checkpoint.
+def read_model_weights(
+    path: str | Path, semantic: bool | None = None
+) -> tuple[S2CRNetConfig, dict[str, Tensor]]:
+    """The config and state dict of an S2CRNet weights file, in our format or the
+    authors' released checkpoint (told by content); :func:`s2crnet.load_model` builds the
+    model from them.
 
     Args:
-        path: weights file; the format is told from its content.
-        device: where to put the model.
+        path: weights file.
         semantic: for released checkpoints only, force the variant (see
             :func:`convert_released_state_dict`).
 
-    Returns:
-        the model in eval mode.
-
     Raises:
         FileNotFoundError: no such file.
-        WeightsError: not a weights file, keys/shapes that do not match (named), or
-            weights that are not finite.
+        WeightsError: not a weights file, or weights that are not finite.
     """
     path = Path(path)
     state, metadata = read_tensors(path)
@@ -269,6 +267,4 @@ def load_model(
             f"{', ...' if len(bad) > 3 else ''}); the file is damaged or came from a run "
             "that diverged"
         )
-    model = S2CRNet(config)
-    load_state_dict_strict(model, state, str(path))
-    return model.to(device).eval()
+    return config, state

@@ -1,4 +1,5 @@
-"""What every command shares: one-line user errors, loading models, output checks."""
+"""What every command shares: the shared options, one-line user errors, loading models,
+and the one output check."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from ..errors import InputError
 
 EXIT_USER_ERROR = 2
 
@@ -38,10 +41,6 @@ class FiniteFloat(click.FloatRange):
 STRENGTH = FiniteFloat(min=0)
 
 
-class UserError(Exception):
-    """A problem to report in one line, without a traceback."""
-
-
 def fail(message: str) -> None:
     click.echo(f"s2crnet: error: {message}", err=True)
     sys.exit(EXIT_USER_ERROR)
@@ -49,13 +48,12 @@ def fail(message: str) -> None:
 
 def user_errors() -> tuple[type[BaseException], ...]:
     """What a user (or the machine: a full disk) can cause; everything else is a bug."""
-    from ..api import NoDefaultModelError
-    from ..errors import InputError, MissingDependencyError, WeightsError
+    from ..errors import MissingDependencyError, NoDefaultModelError, TrainingError, WeightsError
 
     return (
-        UserError,
         InputError,  # OutputError too
         WeightsError,
+        TrainingError,
         NoDefaultModelError,
         MissingDependencyError,
         FileNotFoundError,
@@ -89,6 +87,21 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 def status(message: str) -> None:
     """A progress line on stderr (the output on stdout stays clean)."""
     click.echo(f"s2crnet: {message}", err=True)
+
+
+def output_option(help: str, required: bool = True) -> Callable[..., Any]:
+    """``-o/--output`` for every command that writes one."""
+    return click.option(
+        "-o", "--output", required=required, type=click.Path(path_type=Path), help=help
+    )
+
+
+def strength_option(help: str, default: float | None = 1.0) -> Callable[..., Any]:
+    """``--strength`` (:data:`STRENGTH`: any finite number >= 0) for every command that
+    applies curves."""
+    return click.option(
+        "--strength", type=STRENGTH, default=default, show_default=default is not None, help=help
+    )
 
 
 #: ``--weights`` for every command that runs a model; without it, the shipped model.
@@ -157,11 +170,11 @@ def load_model_for(
     """
     if backend == "onnxruntime" or onnx_file is not None:
         if backend == "torch":
-            raise UserError("--onnx runs on --backend onnxruntime, not torch")
+            raise InputError("--onnx runs on --backend onnxruntime, not torch")
         if onnx_file is None:
-            raise UserError("--backend onnxruntime needs --onnx MODEL.onnx (s2crnet export-onnx)")
+            raise InputError("--backend onnxruntime needs --onnx MODEL.onnx (s2crnet export-onnx)")
         if weights is not None:
-            raise UserError("give --weights (PyTorch) or --onnx (ONNX Runtime), not both")
+            raise InputError("give --weights (PyTorch) or --onnx (ONNX Runtime), not both")
         from ..runtime import OnnxModel
 
         providers = None
@@ -169,7 +182,7 @@ def load_model_for(
             import onnxruntime
 
             if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-                raise UserError(
+                raise InputError(
                     "--device cuda: this onnxruntime has no CUDA provider (install onnxruntime-gpu)"
                 )
             providers = ["CUDAExecutionProvider"]
@@ -179,14 +192,10 @@ def load_model_for(
     import torch
 
     if device == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: CUDA is not available on this machine")
-    if weights is None:
-        from ..api import default_model
+        raise InputError("--device cuda: CUDA is not available on this machine")
+    from ..loading import default_model, load_model
 
-        return default_model(device)
-    from ..weights import load_model
-
-    return load_model(weights, device=device)
+    return default_model(device) if weights is None else load_model(weights, device=device)
 
 
 def check_label(label: str | None) -> None:
@@ -198,7 +207,7 @@ def check_label(label: str | None) -> None:
         try:
             label_index(label)
         except ValueError as exc:
-            raise UserError(f"--label: {exc}") from None
+            raise InputError(f"--label: {exc}") from None
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -208,12 +217,36 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output(output: Path, inputs: tuple[Path, ...]) -> None:
+def check_output(
+    output: Path,
+    inputs: tuple[Path, ...],
+    flag: str | None = None,
+    suffixes: tuple[str, ...] | None = None,
+) -> None:
+    """The one check every command makes of an output file before any work: the right
+    kind (``suffixes``; images: one :mod:`s2crnet.images` writes), its folder exists, and
+    it is neither a folder nor one of the ``inputs``. ``flag`` names the option."""
+    from ..atomic import check_output_folder
     from ..images import check_output_path
 
+    if suffixes is not None and output.suffix.lower() not in suffixes:
+        what = f"{flag} writes" if flag else "the output must be"
+        raise InputError(f"{output}: {what} {' or '.join(suffixes)} files")
     for path in inputs:
         if same_file(output, path):
-            raise UserError(f"{output}: output would overwrite the input {path}")
+            by = f"{flag} " if flag else "output "
+            raise InputError(f"{output}: {by}would overwrite the input {path}")
     if output.is_dir():
-        raise UserError(f"{output}: is a folder; give an output file name")
-    check_output_path(output)
+        raise InputError(f"{output}: is a folder; give an output file name")
+    if suffixes is None:
+        check_output_path(output)
+    else:
+        check_output_folder(output)
+
+
+def check_distinct(targets: list[Path]) -> None:
+    """No file is given for two outputs."""
+    for i, path in enumerate(targets):
+        for other in targets[:i]:
+            if same_file(path, other):
+                raise InputError(f"{path}: given for two outputs; each needs its own file")

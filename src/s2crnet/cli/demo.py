@@ -27,7 +27,7 @@ def demo(host: str, port: int, weights: Path | None, labeler: Path | None) -> No
 
     model = load_model_for(weights, "cpu")
     if labeler is not None:
-        from ..api import resolve_labeler
+        from ..loading import resolve_labeler
 
         labeler = resolve_labeler(labeler)
     status(f"serving on http://{host}:{port} (Ctrl-C stops it)")

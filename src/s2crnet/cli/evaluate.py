@@ -8,11 +8,12 @@ import click
 
 from ..errors import MissingDependencyError
 from .common import (
-    STRENGTH,
-    UserError,
+    InputError,
+    check_output,
     device_option,
     load_model_for,
     reports_errors,
+    strength_option,
     weights_option,
 )
 from .group import cli
@@ -45,13 +46,7 @@ from .group import cli
     is_flag=True,
     help="Feed the real image instead of the composite (should come back unchanged).",
 )
-@click.option(
-    "--strength",
-    type=STRENGTH,
-    default=1.0,
-    show_default=True,
-    help="Apply the model's curves at this strength (as harmonize --strength).",
-)
+@strength_option("Apply the model's curves at this strength (as harmonize --strength).")
 @click.option(
     "--lpips-weights",
     type=click.Path(path_type=Path),
@@ -84,11 +79,9 @@ def evaluate(
     if method == "model":
         model = load_model_for(weights, device)
     elif weights is not None or strength != 1.0:
-        raise UserError(f"--weights and --strength are only for --method model, not {method}")
+        raise InputError(f"--weights and --strength are only for --method model, not {method}")
     if json_file is not None:
-        check_json = json_file.parent if str(json_file.parent) else Path(".")
-        if not check_json.is_dir():
-            raise UserError(f"{json_file}: output folder {check_json} does not exist")
+        check_output(json_file, (data,), "--json", (".json",))
     metric = None
     if lpips or lpips_weights:
         from ..metrics import LPIPS
@@ -96,9 +89,9 @@ def evaluate(
         try:
             metric = LPIPS(lpips_weights, device)
         except MissingDependencyError as exc:
-            raise UserError(str(exc)) from None
+            raise InputError(str(exc)) from None
         except Exception as exc:  # the lpips package or its backbone weights unavailable
-            raise UserError(f"LPIPS unavailable ({exc}); pass --lpips-weights PATH") from None
+            raise InputError(f"LPIPS unavailable ({exc}); pass --lpips-weights PATH") from None
     subset_list = [s for item in subsets for s in item.split(",") if s] or None
     try:
         results = run_evaluation(
@@ -116,7 +109,7 @@ def evaluate(
             strength=strength,
         )
     except (FileNotFoundError, ValueError) as exc:
-        raise UserError(str(exc)) from None
+        raise InputError(str(exc)) from None
     click.echo(format_table(results))
     if json_file is not None:
         write_json(results, json_file)

@@ -7,11 +7,12 @@ from pathlib import Path
 import click
 
 from .common import (
-    UserError,
+    InputError,
+    check_output,
     labeler_option,
     load_model_for,
+    output_option,
     reports_errors,
-    same_file,
     weights_option,
 )
 from .group import cli
@@ -19,13 +20,7 @@ from .group import cli
 
 @cli.command("export-onnx")
 @weights_option
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The .onnx file to write.",
-)
+@output_option("The .onnx file to write.")
 @click.option(
     "--check-image",
     nargs=2,
@@ -49,22 +44,17 @@ def export_onnx(
     shipped) is exported beside it as OUTPUT's NAME.labeler.onnx, verified the same way
     (probabilities within 1e-5); the two files are written together or not at all.
     """
-    from ..api import resolve_labeler
     from ..atomic import OutputSet
     from ..export.onnx import export_labeler_onnx, sample_inputs, verify_labeler_onnx, verify_onnx
     from ..export.onnx import export_onnx as run_export
+    from ..loading import resolve_labeler
     from ..runtime import labeler_path
 
-    if output.suffix.lower() != ".onnx":
-        raise UserError(f"{output}: the output must be a .onnx file")
-    if not output.parent.is_dir():
-        raise UserError(f"{output}: output folder {output.parent} does not exist")
-    if weights is not None and same_file(output, weights):
-        raise UserError(f"{output}: output would overwrite the input {weights}")
+    check_output(output, (weights,) if weights is not None else (), suffixes=(".onnx",))
     model = load_model_for(weights, "cpu")
     inputs = sample_inputs(model.config.thumbnail, [tuple(map(str, p)) for p in check_image])
     if labeler is not None and not labeler.is_file():
-        raise UserError(f"{labeler}: no such labeler file")
+        raise InputError(f"{labeler}: no such labeler file")
     guesser = resolve_labeler(labeler) if model.config.semantic else None
     sibling = labeler_path(output)
     worst: list[float] = []
@@ -80,7 +70,7 @@ def export_onnx(
                 check = lambda path: worst.append(verify_labeler_onnx(guesser, path))  # noqa: E731
                 export_labeler_onnx(guesser, sibling, check=check, outputs=outputs)
     except AssertionError as exc:
-        raise UserError(f"{output}: {str(exc).split(': ', 1)[-1]}") from None
+        raise InputError(f"{output}: {str(exc).split(': ', 1)[-1]}") from None
     click.echo(
         f"wrote {output}: ONNX checker passed; ONNX Runtime matches PyTorch within "
         f"{worst[0]:.1e} on {2 + len(inputs)} input batches",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,17 +12,19 @@ import click
 
 from .common import (
     EXIT_USER_ERROR,
-    STRENGTH,
-    UserError,
+    InputError,
+    check_distinct,
     check_label,
     check_output,
     labeler_option,
     load_model_for,
     max_pixels_option,
     model_options,
+    output_option,
     reports_errors,
     same_file,
     status,
+    strength_option,
     user_errors,
 )
 from .group import cli
@@ -35,58 +38,59 @@ EXTRA_OUTPUTS = {
 }
 
 
+@dataclass(frozen=True)
+class HarmonizeOptions:
+    """What one harmonization was asked for on the command line (``harmonize`` and
+    ``compose``): the options of :func:`harmonize_options`, plus ``model_name`` for the
+    curve files."""
+
+    labels: tuple[str, ...] = ()
+    strength: float = 1.0
+    save_curves: Path | None = None
+    export_cube: Path | None = None
+    cube_size: int = 1024
+    plot_curves: Path | None = None
+    compare: Path | None = None
+    quality: int = 95
+    labeler: Any = None  # a file, or the labeler loaded from it
+    max_pixels: int | None = None
+    model_name: str = "default"
+
+    @classmethod
+    def take(cls, given: dict[str, Any], **more: Any) -> HarmonizeOptions:
+        """The options from click's keyword arguments (removed from ``given``)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: given.pop(k) for k in list(given) if k in names}, **more)
+
+    def extras(self) -> dict[str, Path]:
+        """The extra outputs asked for: option name -> file."""
+        return {k: getattr(self, k) for k in EXTRA_OUTPUTS if getattr(self, k) is not None}
+
+
 def _numbered(path: Path, index: int, count: int) -> Path:
     """``curves.json`` for one object; ``curves-1.json``, ``curves-2.json`` ... for several."""
     return path if count == 1 else path.with_name(f"{path.stem}-{index + 1}{path.suffix}")
 
 
-def _check_extra(name: str, path: Path, inputs: tuple[Path, ...]) -> None:
-    flag = "--" + name.replace("_", "-")
-    if path.suffix.lower() not in EXTRA_OUTPUTS[name]:
-        raise UserError(f"{path}: {flag} writes {' or '.join(EXTRA_OUTPUTS[name])} files")
-    if not path.parent.is_dir():
-        raise UserError(f"{path}: output folder {path.parent} does not exist")
-    for other in inputs:
-        if same_file(path, other):
-            raise UserError(f"{path}: {flag} would overwrite the input {other}")
-
-
 def _harmonize_one(
-    composite: Path, masks: list[Path], output: Path, model: Any, options: dict[str, Any]
+    composite: Path,
+    masks: list[Path],
+    output: Path,
+    model: Any,
+    options: HarmonizeOptions,
+    label_map: Path | None = None,
+    reference: tuple[Path, Path | None] | None = None,
 ) -> list[tuple[Path, str]]:
     """One composite: its objects, the output image and any extra outputs, written all
     or nothing. Returns each file written and what it holds."""
-    from ..api import load_masks, masks_from_label_map
-    from ..images import read_image
+    from ..inputs import as_picture, load_objects, load_reference
 
-    max_pixels = options.get("max_pixels")
-    picture = read_image(composite, max_pixels)
-    if options.get("label_map") is not None:
-        values, names = masks_from_label_map(options["label_map"], max_pixels)
-        if values[0].shape != picture.shape:
-            raise UserError(
-                f"{options['label_map']}: the label map's size differs from "
-                f"the composite {composite}"
-            )
-    else:
-        values, names = load_masks(picture, masks, str(composite), max_pixels)
-    reference = None
-    if options.get("reference_image") is not None:
-        from ..api import align_mask
-        from ..images import read_mask
-
-        ref = read_image(options["reference_image"], max_pixels)
-        ref_mask = None
-        if options.get("reference_mask") is not None:
-            ref_mask = align_mask(
-                read_mask(options["reference_mask"], max_pixels),
-                ref,
-                str(options["reference_mask"]),
-                str(options["reference_image"]),
-                "reference photo",
-            )
-        reference = (ref.rgb, ref_mask)
-    return write_harmonized(composite, picture, values, names, output, model, options, reference)
+    picture = as_picture(composite, options.max_pixels)
+    values, names = load_objects(
+        picture, masks or None, label_map, str(composite), options.max_pixels
+    )
+    ref = None if reference is None else load_reference(*reference, options.max_pixels)
+    return write_harmonized(composite, picture, values, names, output, model, options, ref)
 
 
 def write_harmonized(
@@ -96,24 +100,24 @@ def write_harmonized(
     names: list[str],
     output: Path,
     model: Any,
-    options: dict[str, Any],
+    options: HarmonizeOptions,
     reference: Any = None,
     more: list | None = None,
 ) -> list[tuple[Path, str]]:
     """Harmonize a decoded picture and write the result, the extra outputs and ``more``
     (``(path, bytes, what, check)``) all or nothing; returns each file and what it holds."""
-    from ..api import harmonize_picture as run
+    from ..api import harmonize_picture
     from ..atomic import OutputSet
     from ..images import encode_image, verify_image
 
-    labels = list(options["labels"]) or None
-    result, objects = run(
-        picture, values, model, labels, names, options["strength"], reference, options["labeler"]
+    labels = list(options.labels) or None
+    result, objects = harmonize_picture(
+        picture, values, model, labels, names, options.strength, reference, options.labeler
     )
     for obj in objects:
         if obj.guess is not None:
             status(f"{obj.mask}: label auto -> {obj.guess}")
-    image = encode_image(output, result, options["quality"])
+    image = encode_image(output, result, options.quality)
     files = [(output, image, "the harmonized image", verify_image(result.shape))]
     files += _extras(composite, picture, result, values, objects, options, model)
     files += more or []
@@ -123,64 +127,63 @@ def write_harmonized(
     return [(path, what) for path, _, what, _ in files]
 
 
-def _extras(composite, picture, result, masks, objects, options, model) -> list:
+def _extras(composite, picture, result, masks, objects, options: HarmonizeOptions, model) -> list:
     """The extra outputs' ``(path, bytes or text, what it holds, check)``, made in memory."""
     from ..labels import LABELS
 
     count = len(objects)
     calibration = model.config.curve_strength
-    model_name = str(options.get("model_name"))
     files = []
     for i, obj in enumerate(objects):
         which = f"object {i + 1}, {obj.mask}" if count > 1 else obj.mask
-        if options.get("save_curves") is not None:
+        if options.save_curves is not None:
             label = None if obj.label is None else LABELS[obj.label]
-            info = {"model": model_name, "composite": str(composite), "mask": obj.mask}
+            info = {"model": options.model_name, "composite": str(composite), "mask": obj.mask}
             info["label"] = label
             if obj.guess is not None:
                 info |= {"label_source": "auto", "label_probability": obj.guess.probability}
             text = obj.curves.to_json(calibration, **info)
-            path = _numbered(options["save_curves"], i, count)
+            path = _numbered(options.save_curves, i, count)
             files.append((path, text, f"the curves of {which}", None))
-        if options.get("export_cube") is not None:
+        if options.export_cube is not None:
             title = f"s2crnet {composite.name}" + (f" object {i + 1}" if count > 1 else "")
-            cube = obj.curves.to_cube(options["cube_size"], title=title)
-            path = _numbered(options["export_cube"], i, count)
+            cube = obj.curves.to_cube(options.cube_size, title=title)
+            path = _numbered(options.export_cube, i, count)
             files.append((path, cube, f"the composed curve of {which} as a 1D LUT", None))
-    if options.get("plot_curves") is not None:
+    if options.plot_curves is not None:
         from ..visual import curve_plot_png
 
         png = curve_plot_png([(obj.mask, obj.curves) for obj in objects], calibration)
-        files.append((options["plot_curves"], png, "the curve plot", None))
-    if options.get("compare") is not None:
-        import numpy as np
-
+        files.append((options.plot_curves, png, "the curve plot", None))
+    if options.compare is not None:
         from ..images import encode_image, verify_image
+        from ..inputs import union
         from ..visual import compare_image
 
-        union = np.maximum.reduce(masks) if len(masks) > 1 else masks[0]
-        path, both = options["compare"], compare_image(picture, result, union)
+        path, both = options.compare, compare_image(picture, result, union(masks))
         check = verify_image(both.shape)
         files.append((path, encode_image(path, both), "composite | result", check))
     return files
 
 
-def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, options) -> None:
+def _harmonize_folder(
+    composites: Path, masks: Path, out_dir: Path, model, options: HarmonizeOptions
+) -> None:
     from tqdm import tqdm
 
-    from ..batch import pair_images
     from ..errors import OutputError
+    from ..folders import pair_images
 
     if not masks.is_dir():
-        raise UserError(f"{masks}: COMPOSITE is a folder, so MASK must be a folder too")
+        raise InputError(f"{masks}: COMPOSITE is a folder, so MASK must be a folder too")
     for folder in (composites, masks):
         if same_file(out_dir, folder):
-            raise UserError(f"{out_dir}: the output folder must differ from the input folders")
+            raise InputError(f"{out_dir}: the output folder must differ from the input folders")
     if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"{out_dir}: is a file; give an output folder for a folder of composites")
+        raise InputError(f"{out_dir}: is a file; give an output folder for a folder of composites")
     pairs = pair_images(composites, masks)
     if not pairs:
-        raise UserError(f"{composites}: no images found")
+        raise InputError(f"{composites}: no images found")
     out_dir.mkdir(parents=True, exist_ok=True)
     failures: list[str] = []
     done = attempted = 0
@@ -189,7 +192,7 @@ def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, optio
         attempted += 1
         try:
             if mask is None:
-                raise UserError(f"{composite}: no mask for it in {masks}")
+                raise InputError(f"{composite}: no mask for it in {masks}")
             output = out_dir / composite.name
             check_output(output, (composite, mask))
             _harmonize_one(composite, [mask], output, model, options)
@@ -213,31 +216,28 @@ def _harmonize_folder(composites: Path, masks: Path, out_dir: Path, model, optio
         sys.exit(EXIT_USER_ERROR)
 
 
-def _load_models(weights, device, backend, onnx_file, options: dict[str, Any]) -> Any:
-    """The curve model; a ``--labeler`` file is loaded here too, once for every image."""
+def _load_models(
+    weights, device, backend, onnx_file, options: HarmonizeOptions
+) -> tuple[Any, HarmonizeOptions]:
+    """The curve model, and the options with a ``--labeler`` file loaded (once for every
+    image)."""
     model = load_model_for(weights, device, backend, onnx_file)
-    if options["labeler"] is not None and model.config.semantic:
-        from ..api import resolve_labeler
+    if options.labeler is not None and model.config.semantic:
+        from ..loading import resolve_labeler
 
-        options["labeler"] = resolve_labeler(options["labeler"])
-    return model
+        options = replace(options, labeler=resolve_labeler(options.labeler))
+    return model, options
 
 
 def _existing(path: Path | None, what: str) -> None:
     if path is not None and not path.exists():
-        raise UserError(f"{path}: no such {what}")
+        raise InputError(f"{path}: no such {what}")
 
 
 def harmonize_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of one harmonization that ``harmonize`` and ``compose`` share."""
     options = (
-        click.option(
-            "-o",
-            "--output",
-            required=True,
-            type=click.Path(path_type=Path),
-            help="Output file (or folder, when COMPOSITE is a folder).",
-        ),
+        output_option("Output file (or folder, when COMPOSITE is a folder)."),
         model_options,
         click.option(
             "--label",
@@ -247,13 +247,9 @@ def harmonize_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "(or 0-4), or auto (guessed, the default); once for all objects or once per "
             "object.",
         ),
-        click.option(
-            "--strength",
-            type=STRENGTH,
-            default=1.0,
-            show_default=True,
-            help="0 = unchanged, 1 = the model's curve at its calibrated strength, >1 "
-            "exaggerates (curve, not pixels).",
+        strength_option(
+            "0 = unchanged, 1 = the model's curve at its calibrated strength, >1 "
+            "exaggerates (curve, not pixels)."
         ),
         click.option(
             "--save-curves",
@@ -265,7 +261,13 @@ def harmonize_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(path_type=Path),
             help="Write the composed curve as a 1D .cube LUT (Resolve, Photoshop, ffmpeg).",
         ),
-        click.option("--cube-size", type=click.IntRange(2, 65536), default=1024, show_default=True),
+        click.option(
+            "--cube-size",
+            type=click.IntRange(2, 65536),
+            default=1024,
+            show_default=True,
+            help="Entries of the --export-cube LUT.",
+        ),
         click.option(
             "--plot-curves",
             type=click.Path(path_type=Path),
@@ -291,17 +293,16 @@ def harmonize_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _check_targets(output: Path, inputs: tuple[Path, ...], options: dict[str, Any], more=()):
+def _check_targets(
+    output: Path, inputs: tuple[Path, ...], options: HarmonizeOptions, more: tuple = ()
+) -> None:
     """Every output is writable, none is an input and none is given twice."""
     check_output(output, inputs)
-    extras = [k for k in EXTRA_OUTPUTS if options[k] is not None]
-    for key in extras:
-        _check_extra(key, options[key], inputs)
-    targets = [output, *[options[k] for k in extras], *more]
-    for i, path in enumerate(targets):
-        for other in targets[:i]:
-            if same_file(path, other):
-                raise UserError(f"{path}: given for two outputs; each needs its own file")
+    for key, path in options.extras().items():
+        check_output(path, inputs, "--" + key.replace("_", "-"), EXTRA_OUTPUTS[key])
+    for path in more:
+        check_output(path, inputs)
+    check_distinct([output, *options.extras().values(), *more])
 
 
 @cli.command()
@@ -332,7 +333,10 @@ def harmonize(
     device: str,
     backend: str | None,
     onnx_file: Path | None,
-    **options: Any,
+    label_map: Path | None,
+    reference_image: Path | None,
+    reference_mask: Path | None,
+    **given: Any,
 ) -> None:
     """Harmonize the object(s) marked by MASKS in COMPOSITE and write OUTPUT.
 
@@ -342,41 +346,40 @@ def harmonize(
     a0041_1_5.jpg -> a0041_1.png) and written to the folder OUTPUT under its own name;
     failures are listed at the end.
     """
-    for label in options["labels"]:
+    options = HarmonizeOptions.take(given, model_name=str(onnx_file or weights or "default"))
+    for label in options.labels:
         check_label(label)
     _existing(composite, "file or folder")
     for path in masks:
         _existing(path, "file or folder")
-    for key in ("label_map", "reference_image", "reference_mask", "labeler"):
-        _existing(options[key], "file")
-    if options["reference_mask"] is not None and options["reference_image"] is None:
-        raise UserError("--reference-mask needs --reference-image")
-    options["model_name"] = onnx_file or weights or "default"
-    extras = [k for k in EXTRA_OUTPUTS if options[k] is not None]
+    for path in (label_map, reference_image, reference_mask, options.labeler):
+        _existing(path, "file")
+    if reference_mask is not None and reference_image is None:
+        raise InputError("--reference-mask needs --reference-image")
     if composite.is_dir():
-        if len(masks) != 1 or options["label_map"] is not None:
-            raise UserError(f"{composite}: a folder of composites takes one folder of masks")
-        if extras or options["reference_image"] is not None:
-            raise UserError(
+        if len(masks) != 1 or label_map is not None:
+            raise InputError(f"{composite}: a folder of composites takes one folder of masks")
+        extras = list(options.extras())
+        if extras or reference_image is not None:
+            raise InputError(
                 f"--{extras[0].replace('_', '-') if extras else 'reference-image'}"
                 " works on one composite, not a folder"
             )
-        model = _load_models(weights, device, backend, onnx_file, options)
+        model, options = _load_models(weights, device, backend, onnx_file, options)
         _harmonize_folder(composite, masks[0], output, model, options)
         return
-    if bool(masks) == (options["label_map"] is not None):
-        raise UserError("give the object MASKS or --label-map (one of them)")
+    if bool(masks) == (label_map is not None):
+        raise InputError("give the object MASKS or --label-map (one of them)")
     for path in masks:
         if path.is_dir():
-            raise UserError(f"{path}: is a folder, but COMPOSITE is a file")
-    inputs = (
-        composite,
-        *masks,
-        *[options[k] for k in ("label_map", "reference_image", "reference_mask") if options[k]],
-    )
+            raise InputError(f"{path}: is a folder, but COMPOSITE is a file")
+    given_inputs = (label_map, reference_image, reference_mask)
+    inputs = (composite, *masks, *[p for p in given_inputs if p is not None])
     _check_targets(output, inputs, options)
-    model = _load_models(weights, device, backend, onnx_file, options)
-    for path, what in _harmonize_one(composite, list(masks), output, model, options):
+    model, options = _load_models(weights, device, backend, onnx_file, options)
+    reference = None if reference_image is None else (reference_image, reference_mask)
+    written = _harmonize_one(composite, list(masks), output, model, options, label_map, reference)
+    for path, what in written:
         click.echo(f"wrote {path} ({what})", err=True)
 
 
@@ -384,12 +387,11 @@ def harmonize(
 @click.argument("image", type=click.Path(path_type=Path))
 @click.argument("mask", type=click.Path(path_type=Path))
 @click.argument("curves", type=click.Path(path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--strength",
-    type=STRENGTH,
-    help="Instead of the file's strength: as harmonize --strength (times the file's "
+@output_option("The image to write (.png, .jpg, .tif, .webp...).")
+@strength_option(
+    "Instead of the file's strength: as harmonize --strength (times the file's "
     "strength_calibration, the model's calibrated strength).",
+    default=None,
 )
 @click.option("--quality", type=click.IntRange(1, 100), default=95, show_default=True)
 @max_pixels_option
@@ -406,9 +408,9 @@ def apply_curves(
     """Apply a saved (possibly hand-edited) curve file to IMAGE inside MASK."""
     from dataclasses import replace
 
-    from ..api import load_inputs
-    from ..curvefile import read_curve_file
+    from ..curves import read_curve_file
     from ..images import write_image
+    from ..inputs import load_inputs
     from ..render import apply_curves as render
 
     for path in (image, mask, curves):
@@ -417,7 +419,7 @@ def apply_curves(
     try:
         text = curves.read_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{curves}: cannot read the curve file ({exc})") from None
+        raise InputError(f"{curves}: cannot read the curve file ({exc})") from None
     loaded, calibration = read_curve_file(text, str(curves))
     if strength is not None:
         loaded = loaded.with_strength(strength * calibration)
@@ -432,7 +434,7 @@ def _position(value: str | None) -> tuple[int, int] | None:
     try:
         x, y = (int(v) for v in value.split(","))
     except ValueError:
-        raise UserError(f"--at: expected X,Y in the background's pixels, got {value!r}") from None
+        raise InputError(f"--at: expected X,Y in the background's pixels, got {value!r}") from None
     return x, y
 
 
@@ -463,7 +465,7 @@ def compose(
     scale: float,
     save_composite: Path | None,
     save_mask: Path | None,
-    **options: Any,
+    **given: Any,
 ) -> None:
     """Paste the cut-out OBJECT (an RGBA PNG: its alpha is the mask, soft edges kept) onto
     BACKGROUND and harmonize it, with the options of harmonize."""
@@ -474,31 +476,29 @@ def compose(
     from ..compose import paste
     from ..images import Picture, encode_image, read_image, verify_image
 
-    for label in options["labels"]:
+    options = HarmonizeOptions.take(given, model_name=str(onnx_file or weights or "default"))
+    for label in options.labels:
         check_label(label)
     for path in (cutout, background):
         _existing(path, "file")
-    _existing(options["labeler"], "file")
+    _existing(options.labeler, "file")
     position = _position(at)
-    more = [p for p in (save_composite, save_mask) if p is not None]
+    more = tuple(p for p in (save_composite, save_mask) if p is not None)
     _check_targets(output, (cutout, background), options, more)
-    for path in more:
-        check_output(path, (cutout, background))
-    obj = read_image(cutout, options["max_pixels"])
+    obj = read_image(cutout, options.max_pixels)
     if obj.alpha is None:
-        raise UserError(f"{cutout}: the object has no transparency (alpha channel); give an "
+        raise InputError(f"{cutout}: the object has no transparency (alpha channel); give an "
                         "RGBA PNG, e.g. from a background remover")  # fmt: skip
-    picture = read_image(background, options["max_pixels"])
+    picture = read_image(background, options.max_pixels)
     rgba = np.dstack([obj.rgb, obj.alpha]) if obj.rgb.dtype == picture.rgb.dtype else None
     if rgba is None:  # a 16-bit cut-out on an 8-bit photo or the reverse: as floats
         rgba = np.dstack([_float(obj.rgb), _float(obj.alpha)])
     rgb, mask = paste(rgba, picture.rgb, position, scale, str(cutout))
     pasted = replace(picture, rgb=rgb)
-    options["model_name"] = onnx_file or weights or "default"
-    model = _load_models(weights, device, backend, onnx_file, options)
+    model, options = _load_models(weights, device, backend, onnx_file, options)
     files = []
     if save_composite is not None:
-        data = encode_image(save_composite, pasted, options["quality"])
+        data = encode_image(save_composite, pasted, options.quality)
         files.append((save_composite, data, "the pasted composite", verify_image(rgb.shape[:2])))
     if save_mask is not None:
         data = encode_image(save_mask, Picture(rgb=np.dstack([mask] * 3), grey=True))

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .common import UserError, reports_errors
+from .common import InputError, reports_errors
 from .group import cli
 
 
@@ -72,7 +72,7 @@ def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
         layers = []
         if config_file is not None:
             if not config_file.is_file():
-                raise UserError(f"{config_file}: no such config file")
+                raise InputError(f"{config_file}: no such config file")
             layers.append(load_yaml(config_file))
         out = Path(flags.get("out") or (layers[0].get("out") if layers else None) or "runs/s2crnet")
         if resume and (out / "config.yaml").is_file():
@@ -80,11 +80,11 @@ def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
         config = merge(*layers, flags)
         config.validate()
     except ValueError as exc:
-        raise UserError(str(exc)) from None
+        raise InputError(str(exc)) from None
     try:
         out = run_training(config, resume=resume)
     except TrainingError as exc:
-        raise UserError(str(exc)) from None
+        raise InputError(str(exc)) from None
     click.echo(f"done: weights in {out / 'last.safetensors'}", err=True)
 
 
@@ -141,12 +141,12 @@ def train_labeler(
     folders = tuple(f for item in photos for f in item.split(",") if f)
     for path in (*map(Path, folders), backbone_weights):
         if not path.exists():
-            raise UserError(f"{path}: no such file or folder")
+            raise InputError(f"{path}: no such file or folder")
     config = LabelerTrainConfig(folders, str(out), str(backbone_weights), **options)
     try:
         config.validate()
         report = run(config)
     except (TrainingError, ValueError) as exc:
-        raise UserError(str(exc)) from None
+        raise InputError(str(exc)) from None
     click.echo(format_report(report))
     click.echo(f"wrote {out / 'labeler.safetensors'} and {out / 'report.json'}", err=True)

@@ -7,14 +7,16 @@ from pathlib import Path
 import click
 
 from .common import (
-    STRENGTH,
-    UserError,
+    InputError,
     check_label,
+    check_output,
     labeler_option,
     load_model_for,
     model_options,
+    output_option,
     reports_errors,
     status,
+    strength_option,
 )
 from .group import cli
 
@@ -22,15 +24,9 @@ from .group import cli
 @cli.command("harmonize-video")
 @click.argument("video", type=click.Path(path_type=Path))
 @click.argument("mask", type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The clip to write: .mp4, .m4v, .mov or .mkv.",
-)
+@output_option("The clip to write: .mp4, .m4v, .mov or .mkv.")
 @model_options
-@click.option("--strength", type=STRENGTH, default=1.0, show_default=True, help="As for harmonize.")
+@strength_option("As for harmonize.")
 @click.option(
     "--label",
     default=None,
@@ -111,13 +107,12 @@ def harmonize_video(
     check_label(label)
     for path, what in ((video, "video"), (mask, "mask"), (curve_file, "curve file")):
         if path is not None and not path.exists():
-            raise UserError(f"{path}: no such {what} file or folder")
-    if output.suffix.lower() not in VIDEO_SUFFIXES:
-        raise UserError(f"{output}: the output must be one of {', '.join(VIDEO_SUFFIXES)}")
-    if save_curves is not None and save_curves.suffix.lower() not in (".jsonl", ".json"):
-        raise UserError(f"{save_curves}: --save-curves writes JSON lines (.jsonl)")
+            raise InputError(f"{path}: no such {what} file or folder")
+    check_output(output, (video, mask), suffixes=tuple(VIDEO_SUFFIXES))
+    if save_curves is not None:
+        check_output(save_curves, (video, mask), "--save-curves", (".jsonl", ".json"))
     if curve_file is not None and (weights or onnx_file or label or labeler):
-        raise UserError("--curves replaces the model: --weights, --onnx, --label go without it")
+        raise InputError("--curves replaces the model: --weights, --onnx, --label go without it")
     from ..video import count_frames
 
     count_frames(video)  # a bad video is reported before the model loads

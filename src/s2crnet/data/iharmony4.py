@@ -12,7 +12,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from ..batch import iharmony4_mask_stem
+from ..folders import iharmony4_mask_stem
 from ..images import IMAGE_EXTENSIONS
 from ..labels import DEFAULT_LABEL, label_index
 from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
-from ..batch import list_images
+from ..folders import list_images
 from ..labels import DEFAULT_LABEL, LABELS
 from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_sample
 from .synthetic import TRANSFER_SOURCES, ColourFamily, Reference, jitter_photo, make_composite

@@ -180,7 +180,7 @@ def _sample_view(name: str, config: LabelerConfig) -> np.ndarray:
 def sample_inputs(size: int, pairs: list[tuple[str, str]] | None = None):
     """Real thumbnails for :func:`verify_onnx`: from ``(composite, mask)`` files, or from
     the public-domain photos shipped with scikit-image, with an elliptical object mask."""
-    from ..api import load_inputs
+    from ..inputs import load_inputs
     from ..thumbnails import thumbnails
 
     samples = []

@@ -33,6 +33,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..atomic import remove_stale_temporaries, write_atomic
+from ..errors import TrainingError
 from ..model import S2CRNet, make_thumbnails
 from .config import TrainConfig
 from .discriminator import Discriminator
@@ -42,10 +43,6 @@ from .sampler import StepBatchSampler
 __all__ = ["TrainingError", "train"]
 
 LOG_COLUMNS = ("step", "loss", "loss_pixel", "loss_adv", "loss_d", "lr", "images_per_s", "seconds")
-
-
-class TrainingError(RuntimeError):
-    """A training run that cannot start or go on; the message says why and what to do."""
 
 
 # --------------------------------------------------------------------------- setup
@@ -121,7 +118,8 @@ def _imagenet_state_dict(backbone: str) -> dict[str, torch.Tensor]:
 
 
 def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
-    from ..weights import load_backbone_weights, load_model
+    from ..loading import load_model
+    from ..weights import load_backbone_weights
 
     torch.manual_seed(config.seed)
     model = S2CRNet(config.model_config())
@@ -385,7 +383,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         with autocast:
             foreground, background = make_thumbnails(composite, mask, config.thumbnail)
             curves = net(foreground, background, label).float()  # (B, stages, 3, L)
-        outputs = S2CRNet.render(composite, mask, curves)  # per stage (B, 3, H, W)
+        outputs = S2CRNet.render_stages(composite, mask, curves)  # per stage (B, 3, H, W)
         loss_pixel = sum(pixel_fn(o, target, mask) for o in outputs)
         losses = {"loss_pixel": loss_pixel.item()}
         loss = loss_pixel

@@ -1,7 +1,7 @@
 """The curve op of S2CRNet (paper Eq. 1) as a differentiable PyTorch function.
 
 (Lookup tables and numpy evaluation, for applying curves without PyTorch, are in
-:mod:`s2crnet.lut`.)
+:mod:`s2crnet.curves.value`.)
 
 A curve is given by ``L`` piece weights ``p_0 .. p_{L-1}`` per colour channel. Piece ``k``
 covers the input interval ``[k/L, (k+1)/L)`` and rises by ``p_k / sum(p)`` over it, so the
@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .lut import SUM_EPS
+from .value import SUM_EPS
 
 __all__ = ["render_curves", "render_curves_naive"]
 

@@ -1,0 +1,246 @@
+"""What users pass in, made into what the pipeline takes: a :class:`Picture` and
+``(H, W)`` uint8 masks in its orientation, checked to belong together.
+
+Images and masks may be file paths, numpy arrays or PIL images (files are decoded by
+:mod:`s2crnet.images`); several objects come as a list of masks or one label map; the
+result goes back to the kind of image the user gave (:func:`like_input`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .images import (
+    Picture,
+    RawMask,
+    array_from_pil,
+    mask_from_array,
+    mask_from_pil,
+    picture_from_array,
+    picture_from_pil,
+    read_image,
+    read_label_map,
+    read_mask,
+)
+
+__all__ = [
+    "Reference",
+    "align_mask",
+    "as_picture",
+    "as_raw_mask",
+    "check_overlaps",
+    "like_input",
+    "load_inputs",
+    "load_masks",
+    "load_objects",
+    "load_reference",
+    "masks_from_label_map",
+    "size_text",
+    "source_name",
+    "union",
+]
+
+PathLike = str | os.PathLike
+
+
+def _is_pil(value: Any) -> bool:
+    return hasattr(value, "mode") and hasattr(value, "getbands")
+
+
+def source_name(source: Any, default: str) -> str:
+    """How messages name an input: its path, or ``default`` for an array or PIL image."""
+    return str(source) if isinstance(source, str | os.PathLike) else default
+
+
+def size_text(shape: tuple[int, ...]) -> str:
+    """``WxH`` of an ``(H, W, ...)`` shape."""
+    return f"{shape[1]}x{shape[0]}"
+
+
+def as_picture(image: Any, max_pixels: int | None = None) -> Picture:
+    """A file path, numpy array or PIL image as a :class:`Picture`."""
+    if isinstance(image, str | os.PathLike):
+        return read_image(image, max_pixels)
+    if isinstance(image, np.ndarray):
+        return picture_from_array(image)
+    if _is_pil(image):
+        return picture_from_pil(image)
+    raise InputError(
+        f"composite: expected a file path, numpy array or PIL image, got {type(image)}"
+    )
+
+
+def as_raw_mask(mask: Any, max_pixels: int | None = None) -> RawMask:
+    """A file path, numpy array or PIL image as a :class:`RawMask` (not yet oriented)."""
+    if isinstance(mask, str | os.PathLike):
+        return read_mask(mask, max_pixels)
+    if isinstance(mask, np.ndarray):
+        return RawMask(mask_from_array(mask))
+    if _is_pil(mask):
+        return RawMask(mask_from_pil(mask))
+    raise InputError(f"mask: expected a file path, numpy array or PIL image, got {type(mask)}")
+
+
+def align_mask(
+    raw: RawMask, picture: Picture, mask_name: str, comp_name: str, role: str = "composite"
+) -> np.ndarray:
+    """The mask in the picture's orientation: a mask stored without the picture's EXIF
+    rotation follows it. ``role`` names the picture in messages ("composite",
+    "reference photo")."""
+    values = raw.oriented()
+    if values.shape != picture.shape and picture.orientation != 1:
+        candidate = raw.oriented(picture.orientation)
+        if candidate.shape == picture.shape:
+            values = candidate
+    if values.shape != picture.shape:
+        raise InputError(
+            f"{mask_name}: mask is {size_text(values.shape)} but the {role} {comp_name} is "
+            f"{size_text(picture.shape)}"
+        )
+    return values
+
+
+def load_inputs(
+    composite: Any, mask: Any, max_pixels: int | None = None
+) -> tuple[Picture, np.ndarray]:
+    """Decode a composite and its mask and check that they belong together (files up to
+    ``max_pixels``, see :func:`s2crnet.images.read_image`).
+
+    Returns:
+        the picture and its ``(H, W)`` uint8 mask.
+
+    Raises:
+        InputError: unreadable inputs, or a mask whose size differs from the composite's.
+    """
+    picture = as_picture(composite, max_pixels)
+    raw = as_raw_mask(mask, max_pixels)
+    names = source_name(mask, "mask"), source_name(composite, "composite")
+    return picture, align_mask(raw, picture, *names)
+
+
+def load_masks(
+    picture: Picture,
+    masks: list[Any],
+    composite_name: str = "composite",
+    max_pixels: int | None = None,
+) -> tuple[list[np.ndarray], list[str]]:
+    """Decode several masks for one picture: ``(H, W)`` uint8 arrays and their names."""
+    names = [source_name(m, f"mask {i + 1}") for i, m in enumerate(masks)]
+    return [
+        align_mask(as_raw_mask(m, max_pixels), picture, n, composite_name)
+        for m, n in zip(masks, names, strict=True)
+    ], names
+
+
+def masks_from_label_map(
+    label_map: Any,
+    max_pixels: int | None = None,
+    picture: Picture | None = None,
+    composite_name: str = "composite",
+) -> tuple[list[np.ndarray], list[str]]:
+    """One mask per object of a label map (0 = background, 1, 2, ... = objects; a grey
+    PNG or an integer array), in increasing order of the labels.
+
+    Raises:
+        InputError: not an integer image, no object, or (given ``picture``) a size that
+            differs from the picture's.
+    """
+    name = source_name(label_map, "label map")
+    if isinstance(label_map, str | os.PathLike):
+        values = read_label_map(label_map, max_pixels)
+    elif _is_pil(label_map):
+        values = array_from_pil(label_map)
+    else:
+        values = np.asarray(label_map)
+    if values.ndim != 2 or values.dtype.kind not in "iub":
+        raise InputError(f"{name}: a label map must be a single-channel integer image")
+    if picture is not None and values.shape != picture.shape:
+        raise InputError(
+            f"{name}: label map is {size_text(values.shape)} but the {composite_name} "
+            f"is {size_text(picture.shape)}"
+        )
+    ids = [int(v) for v in np.unique(values) if v != 0]
+    if not ids:
+        raise InputError(f"{name}: the label map holds no object (every pixel is 0)")
+    masks = [np.where(values == v, 255, 0).astype(np.uint8) for v in ids]
+    return masks, [f"{name} (object {v})" for v in ids]
+
+
+def load_objects(
+    picture: Picture,
+    mask: Any = None,
+    label_map: Any = None,
+    composite_name: str = "composite",
+    max_pixels: int | None = None,
+) -> tuple[list[np.ndarray], list[str]]:
+    """The objects of a picture, from a mask, a list of masks, or a label map (exactly
+    one of ``mask`` and ``label_map``): their masks and names."""
+    if (mask is None) == (label_map is None):
+        raise InputError("give a mask (or a list of masks) or a label_map, not both or neither")
+    if label_map is not None:
+        return masks_from_label_map(label_map, max_pixels, picture, composite_name)
+    masks = mask if isinstance(mask, list | tuple) else [mask]
+    return load_masks(picture, list(masks), composite_name, max_pixels)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Another photo whose background guides the colours (paper Fig. 9): ``rgb`` and the
+    ``(H, W)`` uint8 mask of its own object (None: all of it is background)."""
+
+    rgb: np.ndarray
+    mask: np.ndarray | None = None
+
+
+def load_reference(
+    reference: Any, reference_mask: Any = None, max_pixels: int | None = None
+) -> Reference:
+    """Decode a reference photo and, optionally, the mask of its object."""
+    picture = as_picture(reference, max_pixels)
+    values = None
+    if reference_mask is not None:
+        values = align_mask(
+            as_raw_mask(reference_mask, max_pixels),
+            picture,
+            source_name(reference_mask, "reference mask"),
+            source_name(reference, "reference"),
+            "reference photo",
+        )
+    return Reference(picture.rgb, values)
+
+
+def check_overlaps(masks: list[np.ndarray], names: list[str]) -> None:
+    """Raise :class:`InputError` naming two masks that share pixels."""
+    for a in range(len(masks)):
+        for b in range(a + 1, len(masks)):
+            both = int(np.count_nonzero((masks[a] > 0) & (masks[b] > 0)))
+            if both:
+                raise InputError(
+                    f"{names[a]} and {names[b]} overlap in {both} pixels; "
+                    "each pixel may belong to one object only"
+                )
+
+
+def union(masks: list[np.ndarray]) -> np.ndarray:
+    """The pixelwise maximum of ``(H, W)`` masks: every object at once."""
+    return masks[0] if len(masks) == 1 else np.maximum.reduce(masks)
+
+
+def like_input(original: Any, picture: Picture) -> Any:
+    """The picture as the kind of image the user gave: an array of the input's dtype and
+    shape, a PIL image, or (for a file) the decoded array."""
+    pixels = picture.channels()
+    if isinstance(original, np.ndarray):
+        return pixels.reshape(original.shape).astype(original.dtype, copy=False)
+    if _is_pil(original):
+        from PIL import Image
+
+        if pixels.dtype == np.float32:
+            pixels = np.round(pixels * 255).astype(np.uint8)
+        return Image.fromarray(pixels)
+    return pixels

@@ -1,0 +1,150 @@
+"""Which model runs: the shipped default, a weights file (ours, the authors' checkpoint,
+or ONNX), or a model object; and the same for the class guesser (the labeler).
+
+:func:`load_model` builds an :class:`S2CRNet` from a weights file; :func:`resolve_model`
+and :func:`resolve_labeler` turn whatever a user passed into something that predicts.
+Heavy modules (PyTorch, ONNX Runtime) are imported only when the chosen path needs them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from .config import LabelerConfig, S2CRNetConfig
+from .errors import InputError, NoDefaultModelError
+
+if TYPE_CHECKING:
+    import torch
+
+    from .model import S2CRNet
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "CurvePredictor",
+    "LabelPredictor",
+    "default_model",
+    "load_model",
+    "resolve_labeler",
+    "resolve_model",
+    "save_model",
+]
+
+PathLike = str | os.PathLike
+
+#: The shipped model, inside the package (see docs/model-card.md).
+DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "s2crnet-default.safetensors"
+
+
+class CurvePredictor(Protocol):
+    """What harmonizing needs of a model: an :class:`S2CRNet` or an
+    :class:`s2crnet.runtime.OnnxModel`."""
+
+    config: S2CRNetConfig
+
+    def curves_from_thumbnails(
+        self, foreground: np.ndarray, background: np.ndarray, label: int | None
+    ) -> np.ndarray: ...
+
+
+class LabelPredictor(Protocol):
+    """What guessing the class needs: a :class:`s2crnet.labeler.Labeler` or an
+    :class:`s2crnet.runtime.OnnxLabeler`."""
+
+    config: LabelerConfig
+
+    def probabilities(self, view: np.ndarray) -> np.ndarray: ...
+
+
+def load_model(
+    path: PathLike, device: str | torch.device = "cpu", semantic: bool | None = None
+) -> S2CRNet:
+    """Load an S2CRNet from our safetensors format or the authors' released checkpoint.
+
+    Args:
+        path: weights file; the format is told from its content.
+        device: where to put the model.
+        semantic: for released checkpoints only, force the variant (see
+            :func:`s2crnet.weights.convert_released_state_dict`).
+
+    Returns:
+        the model in eval mode.
+
+    Raises:
+        FileNotFoundError: no such file.
+        WeightsError: not a weights file, keys/shapes that do not match (named), or
+            weights that are not finite.
+    """
+    from .model import S2CRNet
+
+    return S2CRNet.from_pretrained(Path(path), device, semantic)
+
+
+def save_model(model: S2CRNet, path: PathLike) -> None:
+    """Write ``model`` as safetensors with its config in the metadata, atomically."""
+    model.save(path)
+
+
+def default_model(device: str = "cpu") -> CurvePredictor:
+    """The trained model shipped with the package, loaded once per device.
+
+    Raises:
+        NoDefaultModelError: the package holds no trained model (never random weights).
+    """
+    if not DEFAULT_WEIGHTS.is_file():
+        raise NoDefaultModelError(
+            f"no trained default model in this installation ({DEFAULT_WEIGHTS} is missing); "
+            "give weights explicitly (CLI: --weights PATH; Python: model=PATH)"
+        )
+    return _load_default(str(device))
+
+
+@functools.cache
+def _load_default(device: str) -> CurvePredictor:
+    return load_model(DEFAULT_WEIGHTS, device=device)
+
+
+def resolve_model(model: Any, device: str | None = None) -> CurvePredictor:
+    """A model object, a weights path (``.onnx`` runs on ONNX Runtime, anything else is
+    loaded with :func:`load_model`), or None for the default model."""
+    if model is None:
+        return default_model(device or "cpu")
+    if isinstance(model, str | os.PathLike):
+        if Path(model).suffix.lower() == ".onnx":
+            from .runtime import OnnxModel
+
+            return OnnxModel(model)
+        return load_model(Path(model), device=device or "cpu")
+    if device is not None and hasattr(model, "to"):
+        model = model.to(device)
+    return model
+
+
+def resolve_labeler(labeler: Any = None, model: Any = None) -> LabelPredictor:
+    """A labeler object, a file (``.onnx`` runs on ONNX Runtime, anything else is loaded
+    with :func:`s2crnet.labeler.load_labeler`), or None: the one exported beside an ONNX
+    ``model`` (``NAME.labeler.onnx``), else the one shipped with the package."""
+    if labeler is None:
+        if getattr(model, "labeler", None) is not None:
+            return model.labeler
+        if hasattr(model, "session"):  # an ONNX model without its labeler: no PyTorch here
+            raise InputError(
+                f"{model.path}: no labeler beside this ONNX model (s2crnet export-onnx writes "
+                "NAME.labeler.onnx for semantic models); give the object's class instead"
+            )
+        from .labeler import default_labeler
+
+        return default_labeler()
+    if isinstance(labeler, str | os.PathLike):
+        if Path(labeler).suffix.lower() == ".onnx":
+            from .runtime import OnnxLabeler
+
+            return OnnxLabeler(labeler)
+        from .labeler import load_labeler
+
+        return load_labeler(labeler)
+    return labeler
