@@ -18,7 +18,7 @@ import torch
 
 from _timing import median_ms
 from s2crnet import harmonize
-from s2crnet.demo import _downloads, harmonize_arrays
+from s2crnet.demo import download_files, harmonize_arrays
 from s2crnet.loading import default_model
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     steps = {
         "harmonize alone": lambda: harmonize(rgb, mask, model=model),
         "page: harmonize": lambda: harmonize_arrays(rgb, mask, model=model),
-        "page: downloads + plot": lambda: _downloads(
+        "page: downloads + plot": lambda: download_files(
             image, obj, model.config.curve_strength, folder / "d"
         ),
         "page: slider (2 JPEGs)": lambda: slider.postprocess((rgb, image)),

@@ -29,6 +29,31 @@ def run_cli(*args: object) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def harmonize_files(
+    folder: Path,
+    weights: Path,
+    *extra: object,
+    composite: str = "c.png",
+    mask: str = "m.png",
+    output: str = "o.png",
+) -> tuple[int, str, str]:
+    """``s2crnet harmonize COMPOSITE MASK -o OUTPUT --weights WEIGHTS EXTRA...`` on files
+    in ``folder``: exit code, stdout, stderr."""
+    return run_cli(
+        "harmonize", folder / composite, folder / mask, "-o", folder / output,
+        "--weights", weights, *extra,
+    )  # fmt: skip
+
+
+def two_masks(h: int = 120, w: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """Two non-overlapping rectangular object masks."""
+    a = np.zeros((h, w), np.uint8)
+    a[10:50, 10:60] = 255
+    b = np.zeros((h, w), np.uint8)
+    b[70:110, 90:150] = 255
+    return a, b
+
+
 def assert_user_error(code: int, stderr: str, *fragments: object) -> str:
     """Exit code 2 and one ``s2crnet: error:`` line holding every fragment, no traceback;
     status lines (``s2crnet: loading the model...``) may come before it."""

@@ -1,5 +1,5 @@
-"""Shared fixtures: random-weight models and their saved weights, a composite and its
-mask in a folder."""
+"""The shared fixtures: random-weight models (released, monotone, semantic) and saved
+weights, a composite and its mask in a folder."""
 
 from __future__ import annotations
 
@@ -18,6 +18,20 @@ def model() -> S2CRNet:
     """The released architecture with random weights (deterministic)."""
     torch.manual_seed(0)
     return S2CRNet(S2CRNetConfig()).eval()
+
+
+@pytest.fixture(scope="session")
+def monotone_model() -> S2CRNet:
+    """A model without classes whose curves are always monotone (softplus), random."""
+    torch.manual_seed(1)
+    return S2CRNet(S2CRNetConfig(activation="softplus", semantic=False)).eval()
+
+
+@pytest.fixture(scope="session")
+def semantic_model() -> S2CRNet:
+    """The semantic (released) architecture with monotone curves (softplus), random."""
+    torch.manual_seed(5)
+    return S2CRNet(S2CRNetConfig(activation="softplus")).eval()
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,8 @@ import torch
 from PIL import Image
 
 from _helpers import make_composite, make_mask, save_with_orientation
-from s2crnet import InputError, NoDefaultModelError, S2CRNet, S2CRNetConfig, harmonize
+from s2crnet import InputError, NoDefaultModelError, harmonize
 from s2crnet.curves import render_curves
-
-
-@pytest.fixture(scope="module")
-def monotone_model() -> S2CRNet:
-    torch.manual_seed(1)
-    return S2CRNet(S2CRNetConfig(activation="softplus", semantic=False)).eval()
 
 
 def expected_float(composite_u8: np.ndarray, mask_u8: np.ndarray, params: np.ndarray) -> np.ndarray:

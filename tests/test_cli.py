@@ -10,34 +10,20 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from PIL import Image
 
-from _helpers import assert_user_error, make_composite, make_mask, save_with_orientation
-from s2crnet.cli import cli
-
-
-def run(*args):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def run_files(folder, weights, composite="c.png", mask="m.png", output="o.png", *extra):
-    """``s2crnet harmonize`` on files in ``folder`` with ``--weights``."""
-    return run(
-        "harmonize",
-        folder / composite,
-        folder / mask,
-        "-o",
-        folder / output,
-        "--weights",
-        weights,
-        *extra,
-    )
+from _helpers import (
+    assert_user_error,
+    harmonize_files,
+    make_composite,
+    make_mask,
+    run_cli,
+    save_with_orientation,
+)
 
 
 def test_harmonize_writes_output(files, weights_file):
-    code, _, err = run_files(files, weights_file, "c.png", "m.png", "o.png", "--label", "animal")
+    code, _, err = harmonize_files(files, weights_file, "--label", "animal")
     assert code == 0, err
     out = np.asarray(Image.open(files / "o.png"))
     comp, mask = make_composite(), make_mask()
@@ -49,7 +35,7 @@ def test_without_weights_and_no_default_says_so(files, monkeypatch):
     import s2crnet.loading
 
     monkeypatch.setattr(s2crnet.loading, "DEFAULT_WEIGHTS", files / "absent.safetensors")
-    code, _, err = run("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png")
+    code, _, err = run_cli("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png")
     assert_user_error(code, err, "no trained default model", "--weights")
     assert not (files / "o.png").exists()
 
@@ -82,7 +68,7 @@ def test_bad_inputs_get_one_line_and_no_output(
     _truncated(files / "cut.jpg")
     Image.fromarray(np.full((40, 50), 255, np.uint8)).save(files / "small.png")
     Image.fromarray(np.full((120, 160), 255, np.uint8)).save(files / "full.png")
-    code, _, err = run_files(files, weights_file, composite, mask, "o.png")
+    code, _, err = harmonize_files(files, weights_file, composite=composite, mask=mask)
     assert_user_error(code, err, fragment)
     assert not (files / "o.png").exists(), case
     assert not [p for p in files.iterdir() if p.name.startswith(".")]  # no temp leftovers
@@ -91,7 +77,7 @@ def test_bad_inputs_get_one_line_and_no_output(
 def test_never_overwrites_an_input(files, weights_file):
     before = (files / "c.png").read_bytes()
     for target in ("c.png", "m.png"):
-        code, _, err = run_files(files, weights_file, "c.png", "m.png", target)
+        code, _, err = harmonize_files(files, weights_file, output=target)
         assert_user_error(code, err, "overwrite the input")
     assert (files / "c.png").read_bytes() == before
 
@@ -110,14 +96,14 @@ def test_bad_options(files, weights_file, args, fragment, monkeypatch):
     monkeypatch.chdir(files)
     if "--weights" not in args:
         args = [*args, "--weights", str(weights_file)]
-    code, _, err = run("harmonize", "c.png", "m.png", *args)
+    code, _, err = run_cli("harmonize", "c.png", "m.png", *args)
     assert_user_error(code, err, fragment)
     assert not (files / "o.png").exists()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 def test_cuda_unavailable_is_a_clear_error(files, weights_file):
-    code, _, err = run_files(files, weights_file, "c.png", "m.png", "o.png", "--device", "cuda")
+    code, _, err = harmonize_files(files, weights_file, "--device", "cuda")
     assert_user_error(code, err, "CUDA is not available")
 
 
@@ -130,7 +116,7 @@ def test_rgba_grey_16bit_cmyk_inputs(files, weights_file):
     Image.fromarray(make_composite()).convert("CMYK").save(files / "cmyk.jpg")
     for name in ("rgba.png", "grey.png", "c16.png", "cmyk.jpg"):
         out = files / f"out-{Path(name).stem}.png"
-        code, _, err = run(
+        code, _, err = run_cli(
             "harmonize", files / name, files / "m.png", "-o", out, "--weights", weights_file
         )
         assert code == 0, (name, err)
@@ -147,7 +133,7 @@ def test_rgba_grey_16bit_cmyk_inputs(files, weights_file):
 
 def test_exif_rotated_jpeg(files, weights_file):
     save_with_orientation(files / "r.jpg", np.ascontiguousarray(np.rot90(make_composite(), 1)), 6)
-    code, _, err = run_files(files, weights_file, "r.jpg", "m.png", "o.jpg")
+    code, _, err = harmonize_files(files, weights_file, composite="r.jpg", output="o.jpg")
     assert code == 0, err
     assert Image.open(files / "o.jpg").size == (160, 120)
 
@@ -188,7 +174,7 @@ def test_batch_folders_report_failures_and_go_on(tmp_path, weights_file):
     Image.fromarray(make_composite(seed=3)).save(comps / "lonely.png")  # no mask
     _corrupt(comps / "broken.png")
     Image.fromarray(make_mask()).save(masks / "broken.png")
-    code, _, err = run("harmonize", comps, masks, "-o", out, "--weights", weights_file)
+    code, _, err = run_cli("harmonize", comps, masks, "-o", out, "--weights", weights_file)
     assert code == 2
     assert sorted(p.name for p in out.iterdir()) == ["a0041_1_5.jpg", "photo.png"]
     assert "harmonized 2 of 4" in err and "2 failed" in err
@@ -202,11 +188,13 @@ def test_batch_all_good_and_output_must_differ(tmp_path, weights_file):
     masks.mkdir()
     Image.fromarray(make_composite()).save(comps / "x.jpg")
     Image.fromarray(make_mask()).save(masks / "x.png")
-    code, _, err = run("harmonize", comps, masks, "-o", tmp_path / "o", "--weights", weights_file)
+    code, _, err = run_cli(
+        "harmonize", comps, masks, "-o", tmp_path / "o", "--weights", weights_file
+    )
     assert code == 0, err
-    code, _, err = run("harmonize", comps, masks, "-o", comps, "--weights", weights_file)
+    code, _, err = run_cli("harmonize", comps, masks, "-o", comps, "--weights", weights_file)
     assert_user_error(code, err, "must differ")
-    code, _, err = run(
+    code, _, err = run_cli(
         "harmonize", comps, masks / "x.png", "-o", tmp_path / "o2", "--weights", weights_file
     )
     assert_user_error(code, err, "MASK must be a folder")

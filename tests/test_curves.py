@@ -138,3 +138,28 @@ def test_numpy_evaluation_matches_the_torch_op_everywhere():
     np.testing.assert_allclose(
         Curves(params).apply(x), expected[0].permute(1, 2, 0).numpy(), rtol=1e-5, atol=1e-5
     )
+
+
+def test_all_zero_weights_give_zero_not_nan_in_both_implementations():
+    # the released code adds 1e-30 to the sum (SUM_EPS): a curve of zero weights is 0
+    image = torch.linspace(0, 1, 11).view(1, 1, 1, 11).repeat(1, 3, 1, 1)
+    zeros = torch.zeros(1, 3, 8)
+    out = render_curves(image, zeros)
+    assert torch.equal(out, torch.zeros_like(out))
+    numpy_out = Curves(zeros.numpy()).apply(image[0].permute(1, 2, 0).numpy())
+    np.testing.assert_array_equal(numpy_out, 0.0)
+    assert (curve_lut(zeros.numpy()) == 0).all()
+    zeros.requires_grad_(True)
+    render_curves(image, zeros).sum().backward()
+    assert torch.isfinite(zeros.grad).all()
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float16, 2e-3), (torch.bfloat16, 1.6e-2)])
+def test_half_precision_images_keep_their_dtype_and_agree(dtype, tolerance):
+    torch.manual_seed(0)
+    image = torch.rand(2, 3, 16, 16)
+    params = torch.rand(2, 3, 16) + 0.05
+    expected = render_curves(image, params)
+    out = render_curves(image.to(dtype), params)
+    assert out.dtype == dtype and out.shape == expected.shape
+    torch.testing.assert_close(out.float(), expected, atol=tolerance, rtol=0)

@@ -218,11 +218,11 @@ def test_transfer_from_the_same_kind_of_object(tmp_path):
     same = PhotoComposites(root, transfer_from="same-kind")
     anything = PhotoComposites(root)
     rng = np.random.default_rng(0)
-    picks = {i: {same._reference_index(rng, i) for _ in range(200)} for i in range(6)}
+    picks = {i: {same.reference_index(rng, i) for _ in range(200)} for i in range(6)}
     assert picks[0] == {1} and picks[1] == {0}
     assert picks[2] == {3, 4} and picks[4] == {2, 3}
     assert picks[5] == {0, 1, 2, 3, 4}  # unknown kind: any other photo
-    assert {anything._reference_index(rng, 0) for _ in range(200)} == {1, 2, 3, 4, 5}
+    assert {anything.reference_index(rng, 0) for _ in range(200)} == {1, 2, 3, 4, 5}
     assert same[0]["composite"].shape == (3, 256, 256)
     with pytest.raises(ValueError, match="transfer_from"):
         PhotoComposites(root, transfer_from="nearest")

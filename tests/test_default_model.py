@@ -6,12 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from _helpers import shared_path
+from _helpers import run_cli, shared_path
 from s2crnet import harmonize
-from s2crnet.cli import cli
 from s2crnet.loading import DEFAULT_WEIGHTS, default_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,10 +27,8 @@ def test_the_default_model_ships_inside_the_package():
 
 
 def test_quick_start_command_harmonizes_the_example(tmp_path):
-    result = CliRunner().invoke(
-        cli, ["harmonize", str(EXAMPLE), str(EXAMPLE_MASK), "-o", str(tmp_path / "result.jpg")]
-    )
-    assert result.exit_code == 0, result.stderr
+    code, _, err = run_cli("harmonize", EXAMPLE, EXAMPLE_MASK, "-o", tmp_path / "result.jpg")
+    assert code == 0, err
     before = np.asarray(Image.open(EXAMPLE)).astype(float)
     after = np.asarray(Image.open(tmp_path / "result.jpg")).astype(float)
     mask = np.asarray(Image.open(EXAMPLE_MASK)) > 127

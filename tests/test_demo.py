@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from _helpers import make_mask, run_cli
-from s2crnet.demo import EXAMPLE, _mask, harmonize_arrays
+from s2crnet.demo import EXAMPLE, editor_mask, harmonize_arrays
 
 gr = pytest.importorskip("gradio", reason="Gradio (the [demo] extra) is not installed")
 
@@ -61,15 +61,15 @@ def test_the_example_ships_with_the_package_unchanged():
 
 def test_mask_from_upload_or_brush_strokes():
     upload = make_mask()
-    np.testing.assert_array_equal(_mask(upload, None, (120, 160)), upload)
+    np.testing.assert_array_equal(editor_mask(upload, None, (120, 160)), upload)
     layer = np.zeros((120, 160, 4), np.uint8)
     layer[10:30, 20:60] = (255, 0, 0, 255)
-    painted = _mask(None, {"layers": [layer]}, (120, 160))
+    painted = editor_mask(None, {"layers": [layer]}, (120, 160))
     assert painted[15, 30] == 255 and painted[50, 100] == 0
     with pytest.raises(ValueError, match="paint the object"):
-        _mask(None, {"layers": []}, (120, 160))
+        editor_mask(None, {"layers": []}, (120, 160))
     with pytest.raises(ValueError, match="but the composite is 160x120"):
-        _mask(np.zeros((10, 10), np.uint8), None, (120, 160))
+        editor_mask(np.zeros((10, 10), np.uint8), None, (120, 160))
 
 
 def test_api_endpoint_matches_the_command_within_one_level(server, tmp_path):

@@ -6,11 +6,16 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from _helpers import make_composite, make_iharmony4_tree, make_mask, shared_path
-from s2crnet.cli import cli
+from _helpers import (
+    assert_user_error,
+    make_composite,
+    make_iharmony4_tree,
+    make_mask,
+    run_cli,
+    shared_path,
+)
 from s2crnet.colour import reinhard
 from s2crnet.evaluation import evaluate, format_table
 from s2crnet.metrics import image_metrics
@@ -34,7 +39,11 @@ def test_identity_at_full_resolution_matches_hand_metrics(tmp_path):
     for key in ("mse", "fmse", "psnr", "psnr_gtmax", "fpsnr", "ssim"):
         assert results["subsets"]["All"][key] == pytest.approx(np.mean([r[key] for r in rows]))
     assert sum(b["count"] for b in results["buckets"].values()) == 6
-    assert "All" in format_table(results)
+    table = format_table(results).splitlines()
+    all_row = next(line.split() for line in table if line.startswith("All "))
+    assert all_row[1] == "6" and float(all_row[2]) == pytest.approx(
+        results["subsets"]["All"]["mse"], abs=0.006
+    )
 
 
 def test_256_protocol_and_model_method(tmp_path, model):
@@ -73,9 +82,9 @@ def test_reinhard_moves_foreground_statistics_only():
 
 def evaluate_to_json(root, out, *args):
     """``s2crnet evaluate --data ROOT ARGS --json OUT``: the exit code and the JSON."""
-    result = CliRunner().invoke(cli, ["evaluate", "--data", str(root), *args, "--json", str(out)])
-    assert result.exit_code == 0, result.stderr
-    return json.loads(out.read_text()), result.stdout
+    code, stdout, err = run_cli("evaluate", "--data", root, *args, "--json", out)
+    assert code == 0, err
+    return json.loads(out.read_text()), stdout
 
 
 def test_cli_evaluate_writes_json_and_reports_errors(tmp_path, weights_file):
@@ -97,14 +106,13 @@ def test_cli_evaluate_writes_json_and_reports_errors(tmp_path, weights_file):
         root, tmp_path / "m.json", "--weights", str(weights_file), "--subsets", "HFlickr"
     )
     assert set(model["subsets"]) == {"HFlickr", "All"}
-    runner = CliRunner()
     for args, message in (
         (["--data", str(tmp_path / "absent"), "--method", "identity"], "no such iHarmony4"),
         (["--data", str(root), "--method", "identity", "--subsets", "HCOCO"], "HCOCO"),
         (["--data", str(root), "--method", "identity", "--strength", "0.5"], "only for"),
     ):
-        result = runner.invoke(cli, ["evaluate", *args])
-        assert result.exit_code == 2 and message in result.stderr, result.stderr
+        code, _, err = run_cli("evaluate", *args)
+        assert_user_error(code, err, message)
 
 
 def test_lpips_with_local_alexnet_weights(tmp_path):

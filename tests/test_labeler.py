@@ -18,12 +18,6 @@ from s2crnet.labels import LabelGuess
 from s2crnet.thumbnails import label_view
 
 
-@pytest.fixture(scope="module")
-def semantic() -> S2CRNet:
-    torch.manual_seed(5)
-    return S2CRNet(S2CRNetConfig(activation="softplus")).eval()  # semantic, as released
-
-
 def colour_photos(root, per_class: int = 12, size: int = 64):
     """Photos whose object's colour is its class: person red, animal green, vehicle blue."""
     (root / "images").mkdir(parents=True)
@@ -140,24 +134,26 @@ def test_onnx_and_pytorch_guesses_agree(tmp_path, files):
 
 
 # --------------------------------------------------------------------------- label="auto"
-def test_auto_is_the_default_for_semantic_models(semantic):
+def test_auto_is_the_default_for_semantic_models(semantic_model):
     comp, mask = make_composite(), make_mask()
-    result = harmonize(comp, mask, model=semantic)
+    result = harmonize(comp, mask, model=semantic_model)
     guess = result.objects[0].guess
     assert guess is not None and result.label == guess.index
-    explicit = harmonize(comp, mask, model=semantic, label=guess.label)
+    explicit = harmonize(comp, mask, model=semantic_model, label=guess.label)
     np.testing.assert_array_equal(result.image, explicit.image)
     assert explicit.objects[0].guess is None
-    same = harmonize(comp, mask, model=semantic, label="auto")
+    same = harmonize(comp, mask, model=semantic_model, label="auto")
     assert same.objects[0].guess == guess
 
 
-def test_several_masks_one_guess_each_and_none_for_an_empty_one(semantic):
+def test_several_masks_one_guess_each_and_none_for_an_empty_one(semantic_model):
     comp = make_composite()
     a, b, empty = (np.zeros((120, 160), np.uint8) for _ in range(3))
     a[10:50, 10:60], b[70:110, 90:150] = 255, 255
     with pytest.warns(UserWarning, match="empty"):
-        result = harmonize(comp, [a, b, empty], model=semantic, label=["auto", "food", "auto"])
+        result = harmonize(
+            comp, [a, b, empty], model=semantic_model, label=["auto", "food", "auto"]
+        )
     first, second, third = result.objects
     assert first.guess is not None and second.guess is None and second.label == 2
     assert third.guess is None and third.label is None
@@ -172,9 +168,9 @@ def test_auto_with_a_model_without_classes_is_ignored_with_the_usual_warning(mod
         assert result.objects[0].guess is None and result.label is None
 
 
-def test_cli_label_auto_prints_and_records_the_guess(files, semantic, tmp_path):
+def test_cli_label_auto_prints_and_records_the_guess(files, semantic_model, tmp_path):
     weights = tmp_path / "semantic.safetensors"
-    semantic.save(weights)
+    semantic_model.save(weights)
     code, _, err = run_cli(
         "harmonize", files / "c.png", files / "m.png", "-o", files / "o.png",
         "--weights", weights, "--label", "auto", "--save-curves", files / "k.json",

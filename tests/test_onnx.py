@@ -8,12 +8,10 @@ import sys
 import numpy as np
 import pytest
 import torch
-from click.testing import CliRunner
 from PIL import Image
 
-from _helpers import make_composite, make_mask
+from _helpers import assert_user_error, make_composite, make_mask, run_cli
 from s2crnet import S2CRNet, S2CRNetConfig, WeightsError, harmonize
-from s2crnet.cli import cli
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -112,31 +110,20 @@ def test_runtime_errors(tmp_path, weights_file):
 
 
 def test_cli_export_and_onnxruntime_backend(tmp_path, weights_file):
-    runner = CliRunner()
     onnx_path = tmp_path / "m.onnx"
-    result = runner.invoke(
-        cli, ["export-onnx", "--weights", str(weights_file), "-o", str(onnx_path)]
-    )
-    assert result.exit_code == 0, result.stderr
-    assert "ONNX Runtime matches PyTorch" in result.stderr
+    code, _, err = run_cli("export-onnx", "--weights", weights_file, "-o", onnx_path)
+    assert code == 0, err
+    assert "ONNX Runtime matches PyTorch" in err
     Image.fromarray(make_composite()).save(tmp_path / "c.png")
     Image.fromarray(make_mask()).save(tmp_path / "m.png")
     for args, out in (
         ([f"--onnx={onnx_path}"], "a.png"),
         (["--weights", str(weights_file)], "b.png"),
     ):
-        result = runner.invoke(
-            cli,
-            [
-                "harmonize",
-                str(tmp_path / "c.png"),
-                str(tmp_path / "m.png"),
-                "-o",
-                str(tmp_path / out),
-                *args,
-            ],
+        code, _, err = run_cli(
+            "harmonize", tmp_path / "c.png", tmp_path / "m.png", "-o", tmp_path / out, *args
         )
-        assert result.exit_code == 0, result.stderr
+        assert code == 0, err
     a = np.asarray(Image.open(tmp_path / "a.png")).astype(int)
     b = np.asarray(Image.open(tmp_path / "b.png")).astype(int)
     assert np.abs(a - b).max() <= 1
@@ -159,8 +146,8 @@ def test_cli_export_and_onnxruntime_backend(tmp_path, weights_file):
             "needs --onnx",
         ),
     ):
-        result = runner.invoke(cli, args)
-        assert result.exit_code == 2 and message in result.stderr, result.stderr
+        code, _, err = run_cli(*args)
+        assert_user_error(code, err, message)
 
 
 def test_onnx_path_runs_with_torch_unimportable(tmp_path, exported):

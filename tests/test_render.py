@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from s2crnet.curves import Curves
-from s2crnet.render import _band_rows, apply_curves
+from s2crnet.render import apply_curves, band_rows
 
 
 def reference(rgb: np.ndarray, mask: np.ndarray, curves: Curves) -> np.ndarray:
@@ -22,13 +22,13 @@ def curves() -> Curves:
 
 @pytest.mark.parametrize("width", [1201, 1200])  # scanned 1 and 8 pixels at a time
 def test_many_bands_binary_soft_and_empty(width, curves):
-    height = 5 * _band_rows(width, 1) + 17  # six bands, the last one short
+    height = 5 * band_rows(width, 1) + 17  # six bands, the last one short
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     mask = np.zeros((height, width), np.uint8)
     yy, xx = np.ogrid[:height, :width]
     mask[((yy - height * 0.6) / (height * 0.3)) ** 2 + ((xx - 500) / 300) ** 2 < 1] = 255
-    rows = _band_rows(width, 1)
+    rows = band_rows(width, 1)
     mask[rows + 5 : rows + 9, 700:705] = 77  # one soft band among binary ones
     mask[3, width - 1] = 255  # a lone pixel at the right edge of the first band
     expected = reference(rgb, mask, curves)

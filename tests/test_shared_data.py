@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from _helpers import shared_path
+from _helpers import run_cli, shared_path
 from s2crnet import harmonize
 from s2crnet.folders import pair_images
 from s2crnet.inputs import load_inputs
@@ -42,24 +42,12 @@ def test_real_composites_from_people():
 
 @pytest.mark.slow
 def test_cli_batch_over_every_dev_subset(tmp_path, weights_file):
-    from click.testing import CliRunner
-
-    from s2crnet.cli import cli
-
     root = shared_path("data", "iharmony4-dev")
     for subset in sorted(p for p in root.iterdir() if p.is_dir()):
         out = tmp_path / subset.name
-        result = CliRunner().invoke(
-            cli,
-            [
-                "harmonize",
-                str(subset / "composite_images"),
-                str(subset / "masks"),
-                "-o",
-                str(out),
-                "--weights",
-                str(weights_file),
-            ],
-        )
-        assert result.exit_code == 0, result.stderr
+        code, _, err = run_cli(
+            "harmonize", subset / "composite_images", subset / "masks", "-o", out,
+            "--weights", weights_file,
+        )  # fmt: skip
+        assert code == 0, err
         assert len(list(out.iterdir())) == len(list((subset / "composite_images").iterdir()))

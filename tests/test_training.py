@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from click.testing import CliRunner
 from safetensors.torch import load_file
 
-from _helpers import make_iharmony4_tree, make_photo_folder, shared_path
+from _helpers import make_iharmony4_tree, make_photo_folder, run_cli, shared_path
 from s2crnet import load_model
-from s2crnet.cli import cli
-from s2crnet.training import TrainConfig, TrainingError, load_yaml, merge, train
+from s2crnet.evaluation import evaluate
+from s2crnet.training import TrainingError, load_yaml, merge, train
 from s2crnet.training.losses import pixel_loss
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,9 +25,10 @@ TINY = ["--image-size", "80", "--thumbnail", "48", "--batch-size", "2", "--worke
 # fmt: on
 
 
-def run_train(*args):
-    result = CliRunner().invoke(cli, ["train", *map(str, args)])
-    return result.exit_code, result.stderr
+def run_train(*args: object) -> tuple[int, str]:
+    """``s2crnet train ARGS...``: exit code and stderr (see :func:`_helpers.run_cli`)."""
+    code, _, err = run_cli("train", *args)
+    return code, err
 
 
 def read_log(path: Path) -> list[dict[str, str]]:
@@ -140,7 +140,11 @@ def test_evaluation_during_training_keeps_the_best(tmp_path):
     assert (out / "best.safetensors").is_file()
     rows = read_log(out / "eval.csv")
     assert [int(r["step"]) for r in rows] == [2, 4]
-    assert all(float(r["harmonious_mse"]) >= 0 for r in rows)  # real images as inputs
+    # harmonious_mse is the dev MSE with the real images as inputs, for the saved weights
+    final = evaluate(dev, "model", load_model(out / "last.safetensors"), "256", harmonious=True)
+    expected = final["subsets"]["All"]["mse"]
+    assert float(rows[-1]["harmonious_mse"]) == pytest.approx(expected, rel=1e-4)
+    assert float(rows[-1]["mse"]) != pytest.approx(expected, rel=1e-4)  # composites differ
 
 
 def test_iharmony4_training(tmp_path):
@@ -149,6 +153,11 @@ def test_iharmony4_training(tmp_path):
         "--iharmony4", root, "--subsets", "HFlickr", "--out", tmp_path / "o", "--steps", 2, *TINY
     )
     assert code == 0, err
+    assert [int(r["step"]) for r in read_log(tmp_path / "o" / "log.csv")] == [2]
+    assert (
+        load_model(tmp_path / "o" / "last.safetensors").config
+        == merge(load_yaml(tmp_path / "o" / "config.yaml")).model_config()
+    )
 
 
 def test_configuration_errors_are_one_line(tmp_path):
@@ -254,7 +263,6 @@ def test_yaml_rejects_unknown_fields(tmp_path):
     path.write_text("stepz: 3\n")
     with pytest.raises(ValueError, match="stepz"):
         load_yaml(path)
-    assert TrainConfig().lr == 2e-4
 
 
 def test_two_process_data_parallel_run(tmp_path):
@@ -339,22 +347,22 @@ def test_init_weights_start_from_a_whole_model(tmp_path):
 
 
 def test_warmup_and_schedules():
-    from s2crnet.training.trainer import _schedule
+    from s2crnet.training.trainer import lr_schedule
 
-    warm = _schedule(merge({"photos": "p", "steps": 10, "warmup_steps": 4}), 10)
+    warm = lr_schedule(merge({"photos": "p", "steps": 10, "warmup_steps": 4}), 10)
     assert [warm(s) for s in range(5)] == [0.25, 0.5, 0.75, 1.0, 1.0]
-    cosine = _schedule(merge({"photos": "p", "steps": 10, "lr_schedule": "cosine"}), 10)
+    cosine = lr_schedule(merge({"photos": "p", "steps": 10, "lr_schedule": "cosine"}), 10)
     assert cosine(0) == 1.0 and cosine(5) == pytest.approx(0.5) and cosine(10) == 0.0
 
 
 def test_backbone_learning_rate_scale():
     from s2crnet import S2CRNet
-    from s2crnet.training.trainer import _optimizer
+    from s2crnet.training.trainer import make_optimizer
 
     model = S2CRNet.from_name("s2crnet-squeezenet")
     config = merge({"photos": "p", "steps": 1, "lr": 1e-3, "backbone_lr_scale": 0.1})
-    backbone, heads = _optimizer(model, config).param_groups
+    backbone, heads = make_optimizer(model, config).param_groups
     assert backbone["lr"] == pytest.approx(1e-4) and heads["lr"] == 1e-3
     assert len(backbone["params"]) + len(heads["params"]) == len(list(model.parameters()))
     assert {id(p) for p in backbone["params"]} == {id(p) for p in model.backbone.parameters()}
-    assert len(_optimizer(model, merge({"photos": "p", "steps": 1})).param_groups) == 1
+    assert len(make_optimizer(model, merge({"photos": "p", "steps": 1})).param_groups) == 1

@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .pixels import from_unit, to_unit
+
 __all__ = ["lab_stats", "lab_transfer", "reinhard"]
 
 _MIN_STD = 1e-3
@@ -68,10 +70,9 @@ def reinhard(composite: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Returns:
         ``(H, W, 3)`` uint8; pixels where the mask is 0 are unchanged.
     """
-    rgb = composite.astype(np.float32) / 255
-    alpha = mask.astype(np.float32) / 255
+    rgb, alpha = to_unit(composite), to_unit(mask)
     moved = lab_transfer(rgb, lab_stats(rgb, alpha), lab_stats(rgb, 1 - alpha))
     out = rgb + (moved - rgb) * alpha[..., None]
-    result = np.round(out * 255).astype(np.uint8)
+    result = from_unit(out, np.uint8)
     result[mask == 0] = composite[mask == 0]
     return result

@@ -20,6 +20,7 @@ import numpy as np
 from .api import HarmonizeResult, harmonize_picture
 from .errors import InputError
 from .inputs import as_picture, like_input, source_name
+from .pixels import from_unit, to_unit
 
 __all__ = ["ComposeResult", "compose", "paste"]
 
@@ -32,20 +33,6 @@ class ComposeResult(HarmonizeResult):
 
     composite: Any = None
     mask: np.ndarray | None = None
-
-
-def _unit(array: np.ndarray) -> np.ndarray:
-    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
-    return array.astype(np.float32) / np.float32(scale)
-
-
-def _like(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """[0, 1] floats back to ``dtype`` (rounded for integers)."""
-    if dtype == np.uint8:
-        return np.round(values * 255).astype(np.uint8)
-    if dtype == np.uint16:
-        return np.round(values * 65535).astype(np.uint16)
-    return values.astype(dtype)
 
 
 def paste(
@@ -76,12 +63,12 @@ def paste(
     if cutout.ndim != 3 or cutout.shape[2] != 4:
         raise InputError(f"{name}: the cut-out has no transparency (alpha channel); give an "
                          "RGBA PNG whose alpha marks the object")  # fmt: skip
-    alpha = _unit(cutout[..., 3])
+    alpha = to_unit(cutout[..., 3])
     if alpha.min() >= 1.0:
         raise InputError(f"{name}: the cut-out is fully opaque; its alpha must mark the object")
     if not np.isfinite(scale) or scale <= 0:
         raise InputError(f"{name}: --scale must be a number above 0, got {scale}")
-    rgb = _unit(cutout[..., :3])
+    rgb = to_unit(cutout[..., :3])
     if scale != 1.0:
         h, w = cutout.shape[:2]
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -105,10 +92,12 @@ def paste(
     if not (a > 0).any():
         raise InputError(f"{name}: the visible part of the cut-out is fully transparent")
     composite = background.copy()
-    region = _unit(background[top:bottom, left:right])
-    composite[top:bottom, left:right] = _like(region * (1 - a) + rgb[crop] * a, background.dtype)
+    region = to_unit(background[top:bottom, left:right])
+    composite[top:bottom, left:right] = from_unit(
+        region * (1 - a) + rgb[crop] * a, background.dtype
+    )
     mask = np.zeros((height, width), np.uint8)
-    mask[top:bottom, left:right] = np.round(a[..., 0] * 255).astype(np.uint8)
+    mask[top:bottom, left:right] = from_unit(a[..., 0], np.uint8)
     return composite, mask
 
 

@@ -25,7 +25,15 @@ import numpy as np
 from .errors import InputError, require
 from .labels import AUTO, LABELS
 
-__all__ = ["EXAMPLE", "build_demo", "compose_arrays", "harmonize_arrays", "launch"]
+__all__ = [
+    "EXAMPLE",
+    "build_demo",
+    "compose_arrays",
+    "download_files",
+    "editor_mask",
+    "harmonize_arrays",
+    "launch",
+]
 
 _ASSETS = Path(__file__).parent / "assets"
 #: The example the page opens with: (composite, mask), shipped in the package.
@@ -42,7 +50,7 @@ def _rgb(image: np.ndarray | None, what: str) -> np.ndarray:
     return np.ascontiguousarray(image[..., :3])
 
 
-def _mask(mask: np.ndarray | None, painted: Any, shape: tuple[int, int]) -> np.ndarray:
+def editor_mask(mask: np.ndarray | None, painted: Any, shape: tuple[int, int]) -> np.ndarray:
     """The uploaded mask, or else the brush strokes painted over the composite."""
     from .images import mask_from_array
 
@@ -115,7 +123,7 @@ def compose_arrays(
 PNG_PIXELS = 4_000_000
 
 
-def _downloads(image: np.ndarray, obj: Any, calibration: float, folder: Path) -> list[str]:
+def download_files(image: np.ndarray, obj: Any, calibration: float, folder: Path) -> list[str]:
     """The result, its curve file and its ``.cube``, and the curve plot, in a new folder."""
     from .images import Picture, write_image
     from .visual import curve_plot_png
@@ -164,7 +172,7 @@ def build_demo(model: Any = None, labeler: Any = None):
 
     def outputs(before: np.ndarray, image: np.ndarray, obj: Any):
         folder = work / f"{next(counter):06d}"
-        files = _downloads(image, obj, calibration, folder)
+        files = download_files(image, obj, calibration, folder)
         return (before, image), str(folder / "curves.png"), files, _summary(obj)
 
     def page_errors(fn):
@@ -179,7 +187,7 @@ def build_demo(model: Any = None, labeler: Any = None):
     @page_errors
     def from_mask(painted, mask, strength, label):
         composite = _rgb((painted or {}).get("background"), "composite")
-        values = _mask(mask, painted, composite.shape[:2])
+        values = editor_mask(mask, painted, composite.shape[:2])
         image, obj = harmonize_arrays(composite, values, strength, label, model, labeler)
         return outputs(composite, image, obj)
 
@@ -207,7 +215,7 @@ def build_demo(model: Any = None, labeler: Any = None):
     @page_errors
     def api_harmonize(composite, mask, strength):
         composite = _rgb(composite, "composite")
-        values = _mask(mask, None, composite.shape[:2])
+        values = editor_mask(mask, None, composite.shape[:2])
         return harmonize_arrays(composite, values, strength, AUTO, model, labeler)[0]
 
     example = [str(p) for p in EXAMPLE] if all(p.is_file() for p in EXAMPLE) else [None, None]

@@ -22,6 +22,7 @@ import numpy as np
 
 from .atomic import check_output_folder, write_atomic
 from .errors import InputError
+from .pixels import from_unit, to_uint8
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -95,13 +96,6 @@ class RawMask:
 
     def oriented(self, orientation: int | None = None) -> np.ndarray:
         return orient(self.values, self.orientation if orientation is None else orientation)
-
-
-def to_uint8(array: np.ndarray) -> np.ndarray:
-    """uint16 -> uint8 with rounding (``v * 255 / 65535``); uint8 passes through."""
-    if array.dtype == np.uint8:
-        return array
-    return ((array.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- orientation
@@ -393,7 +387,7 @@ def encode_image(path: str | os.PathLike, picture: Picture, quality: int = 95) -
         if pixels.ndim == 3 and pixels.shape[2] == 1:
             pixels = pixels[..., 0]
     if pixels.dtype == np.float32:
-        pixels = np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8)
+        pixels = from_unit(pixels, np.uint8)
     if pixels.dtype == np.uint16 and not keeps_16:
         warnings.warn(
             f"{path}: {path.suffix} stores 8 bits per channel; the 16-bit image is rounded "

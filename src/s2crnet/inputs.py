@@ -27,6 +27,7 @@ from .images import (
     read_label_map,
     read_mask,
 )
+from .pixels import from_unit
 
 __all__ = [
     "Reference",
@@ -160,8 +161,9 @@ def masks_from_label_map(
     if values.ndim != 2 or values.dtype.kind not in "iub":
         raise InputError(f"{name}: a label map must be a single-channel integer image")
     if picture is not None and values.shape != picture.shape:
+        which = "" if composite_name == "composite" else f" {composite_name}"
         raise InputError(
-            f"{name}: label map is {size_text(values.shape)} but the {composite_name} "
+            f"{name}: label map is {size_text(values.shape)} but the composite{which} "
             f"is {size_text(picture.shape)}"
         )
     ids = [int(v) for v in np.unique(values) if v != 0]
@@ -241,6 +243,6 @@ def like_input(original: Any, picture: Picture) -> Any:
         from PIL import Image
 
         if pixels.dtype == np.float32:
-            pixels = np.round(pixels * 255).astype(np.uint8)
+            pixels = from_unit(pixels, np.uint8)
         return Image.fromarray(pixels)
     return pixels

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 from .config import BACKBONES, MODEL_CONFIGS, S2CRNetConfig
 from .curves.op import render_curves
 from .labels import LABELS, label_tensor
+from .thumbnails import object_box
 from .weights import load_state_dict_strict, read_model_weights, write_model_weights
 
 __all__ = ["BACKBONE_BUILDERS", "MODEL_CONFIGS", "S2CRNet", "S2CRNetConfig", "make_thumbnails"]
@@ -77,7 +78,8 @@ def _resize(x: Tensor, size: int) -> Tensor:
 
 
 def _to_unit(x: Tensor) -> Tensor:
-    """uint8 / uint16 / float image tensor -> float32 in [0, 1]."""
+    """uint8 / uint16 / float image tensor -> float32 in [0, 1] (the tensor twin of
+    :func:`s2crnet.pixels.to_unit`)."""
     if x.dtype == torch.uint8:
         return x.float() / 255.0
     if x.dtype in (torch.uint16, torch.int32) and not x.is_floating_point():
@@ -86,20 +88,10 @@ def _to_unit(x: Tensor) -> Tensor:
 
 
 def mask_bbox(mask: Tensor) -> tuple[int, int, int, int]:
-    """Bounding box ``(top, bottom, left, right)`` (exclusive ends) of a ``(H, W)`` mask.
-
-    Pixels of at least half weight count; a mask with none falls back to any non-zero
-    pixel, and an empty mask to the whole image.
-    """
-    row_max, col_max = mask.amax(dim=1), mask.amax(dim=0)  # (H,), (W,)
-    for threshold in (0.5, 0.0):
-        level = threshold * (255 if mask.dtype == torch.uint8 else 1)
-        rows, cols = row_max > level, col_max > level
-        if rows.any():
-            r = torch.nonzero(rows).flatten()
-            c = torch.nonzero(cols).flatten()
-            return int(r[0]), int(r[-1]) + 1, int(c[0]), int(c[-1]) + 1
-    return 0, mask.shape[0], 0, mask.shape[1]
+    """Bounding box ``(top, bottom, left, right)`` (exclusive ends) of a ``(H, W)`` mask
+    tensor (uint8 or float): :func:`s2crnet.thumbnails.object_box` (pixels of at least
+    half weight, else any, else the whole image)."""
+    return object_box(mask.detach().cpu().numpy())
 
 
 def make_thumbnails(composite: Tensor, mask: Tensor, size: int = 256) -> tuple[Tensor, Tensor]:

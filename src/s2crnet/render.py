@@ -24,7 +24,7 @@ import numpy as np
 
 from .curves.value import Curves
 
-__all__ = ["apply_curves"]
+__all__ = ["apply_curves", "band_rows"]
 
 #: Bytes of temporaries a band of rows may take (soft-mask blend, uint16 and float render).
 BAND_BYTES = 2 << 20
@@ -87,7 +87,7 @@ def _blend_soft(dst: np.ndarray, original: np.ndarray, alpha: np.ndarray) -> Non
         dst[band] = mixed
 
 
-def _band_rows(width: int, itemsize: int) -> int:
+def band_rows(width: int, itemsize: int) -> int:
     """Rows per band of :func:`apply_curves`: about 2 MiB of image, so that the rows a
     band touches are still in cache for its second and third pass."""
     return max(8, (2 << 20) // max(1, width * 3 * itemsize))
@@ -139,7 +139,7 @@ def apply_curves(
         raise ValueError("apply_curves: out must be a separate array of rgb's shape and dtype")
     mask = np.ascontiguousarray(mask)
     height, width = mask.shape
-    rows = _band_rows(width, rgb.itemsize)
+    rows = band_rows(width, rgb.itemsize)
     render = _renderer(curves, rgb.dtype)
 
     def band(top: int) -> None:

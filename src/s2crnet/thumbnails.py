@@ -14,11 +14,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .pixels import to_unit
+
 __all__ = [
     "background_thumbnail",
     "foreground_thumbnail",
     "label_view",
     "mask_box",
+    "object_box",
     "resize_square",
     "thumbnails",
 ]
@@ -35,6 +38,20 @@ def mask_box(mask: np.ndarray, threshold: int = 0) -> tuple[int, int, int, int] 
         return None
     cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].max(axis=0) > threshold)
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def object_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """The object's box ``(top, bottom, left, right)`` (exclusive ends): the pixels of at
+    least half weight (above 127 for uint8, 0.5 for floats), else any non-zero pixel,
+    else the whole image. Thumbnails (numpy and tensor) and the labeler's view use it.
+
+    >>> object_box(np.array([[0, 9, 0], [0, 0, 200]], np.uint8))
+    (1, 2, 2, 3)
+    >>> object_box(np.zeros((2, 3), np.uint8))
+    (0, 2, 0, 3)
+    """
+    half = 127 if mask.dtype == np.uint8 else 0.5
+    return mask_box(mask, half) or mask_box(mask, 0) or (0, mask.shape[0], 0, mask.shape[1])
 
 
 def resize_square(array: np.ndarray, size: int) -> np.ndarray:
@@ -54,11 +71,6 @@ def resize_square(array: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(array, (size, size), interpolation=interpolation)
 
 
-def _unit(array: np.ndarray) -> np.ndarray:
-    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(array.dtype, 1.0)
-    return array.astype(np.float32) / np.float32(scale)
-
-
 def _nchw(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a.transpose(2, 0, 1)[None])  # (1, 3, S, S)
 
@@ -75,10 +87,9 @@ def foreground_thumbnail(rgb: np.ndarray, mask: np.ndarray, size: int = 256) -> 
     """
     if rgb.shape[:2] != (size, size):
         rgb, mask = resize_square(rgb, size), resize_square(mask, size)
-    box = mask_box(mask, 127) or mask_box(mask, 0) or (0, size, 0, size)
-    top, bottom, left, right = box
-    crop = _unit(resize_square(rgb[top:bottom, left:right], size))
-    crop_mask = _unit(resize_square(mask[top:bottom, left:right], size))[..., None]
+    top, bottom, left, right = object_box(mask)
+    crop = to_unit(resize_square(rgb[top:bottom, left:right], size))
+    crop_mask = to_unit(resize_square(mask[top:bottom, left:right], size))[..., None]
     return _nchw(crop * crop_mask)
 
 
@@ -86,11 +97,11 @@ def background_thumbnail(rgb: np.ndarray, mask: np.ndarray | None, size: int = 2
     """Everything outside ``mask`` (all of ``rgb`` when None), resized, as float32
     ``(1, 3, size, size)`` in [0, 1]. ``rgb`` may be another photo than the composite
     (a reference background)."""
-    whole = _unit(rgb if rgb.shape[:2] == (size, size) else resize_square(rgb, size))
+    whole = to_unit(rgb if rgb.shape[:2] == (size, size) else resize_square(rgb, size))
     if mask is not None:
         if mask.shape != (size, size):
             mask = resize_square(mask, size)
-        whole = whole * (1.0 - _unit(mask)[..., None])
+        whole = whole * (1.0 - to_unit(mask)[..., None])
     return _nchw(whole)
 
 
@@ -121,17 +132,16 @@ def label_view(
     >>> view.shape, float(view.max()), float(view.min())
     ((1, 3, 32, 32), 1.0, 0.5)
     """
-    box = mask_box(square_mask, 127) or mask_box(square_mask, 0)
-    if box is None:
+    if not square_mask.any():
         raise ValueError("label_view: the mask marks nothing")
-    top, bottom, left, right = box
+    top, bottom, left, right = object_box(square_mask)
     side_y, side_x = square.shape[:2]
     half_h, half_w = (bottom - top) * context / 2, (right - left) * context / 2
     cy, cx = (top + bottom) / 2, (left + right) / 2
     top, bottom = max(0, int(cy - half_h)), min(side_y, int(np.ceil(cy + half_h)))
     left, right = max(0, int(cx - half_w)), min(side_x, int(np.ceil(cx + half_w)))
-    crop = _unit(resize_square(square[top:bottom, left:right], size))
-    weight = _unit(resize_square(square_mask[top:bottom, left:right], size))[..., None]
+    crop = to_unit(resize_square(square[top:bottom, left:right], size))
+    weight = to_unit(resize_square(square_mask[top:bottom, left:right], size))[..., None]
     return _nchw(crop * (dim + (1.0 - dim) * weight))
 
 

@@ -11,7 +11,8 @@ import numpy as np
 from .atomic import write_atomic
 from .curves.value import Curves
 from .errors import require
-from .images import Picture, to_uint8
+from .images import Picture
+from .pixels import to_uint8
 
 __all__ = ["compare_image", "curve_plot_png", "plot_curves"]
 
@@ -83,10 +84,7 @@ def curve_plot_png(objects: list[tuple[str, Curves]], calibration: float = 1.0) 
 
 
 def _display(picture: Picture) -> np.ndarray:
-    rgb = picture.rgb
-    if rgb.dtype == np.float32:
-        return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-    return to_uint8(rgb)
+    return to_uint8(picture.rgb)
 
 
 def compare_image(before: Picture, after: Picture, mask: np.ndarray) -> Picture:

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..images import read_image, read_mask
+from ..pixels import to_unit
 
 __all__ = ["Key", "load_float", "load_mask_float", "sample_rng", "split_key", "to_sample"]
 
@@ -27,9 +28,7 @@ def sample_rng(seed: int, index: int, epoch: int) -> np.random.Generator:
 
 def load_float(path: Path) -> np.ndarray:
     """An image file as ``(H, W, 3)`` float32 RGB in [0, 1]."""
-    rgb = read_image(path).rgb
-    scale = 65535.0 if rgb.dtype == np.uint16 else 255.0
-    return rgb.astype(np.float32) / scale
+    return to_unit(read_image(path).rgb)
 
 
 def load_mask_float(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -37,7 +36,7 @@ def load_mask_float(path: Path, shape: tuple[int, int]) -> np.ndarray:
     values = read_mask(path).oriented()
     if values.shape != tuple(shape):
         raise ValueError(f"{path}: mask is {values.shape[::-1]} but its image is {shape[::-1]}")
-    return values.astype(np.float32) / 255.0
+    return to_unit(values)
 
 
 def to_sample(composite: np.ndarray, mask: np.ndarray, target: np.ndarray, label: int) -> dict:

@@ -142,7 +142,7 @@ class PhotoComposites(Dataset):
     def __len__(self) -> int:
         return len(self.photos)
 
-    def _reference_index(self, rng: np.random.Generator, index: int) -> int:
+    def reference_index(self, rng: np.random.Generator, index: int) -> int:
         """The photo whose object lends its colours to ``index``'s ``transfer``."""
         peers = self.same_kind.get(self.photos[index].kind, [])
         if len(peers) > 1:  # another object of the same kind
@@ -154,7 +154,7 @@ class PhotoComposites(Dataset):
         return other + (other >= index)
 
     def _reference(self, rng: np.random.Generator, index: int) -> Reference:
-        photo = self.photos[self._reference_index(rng, index)]
+        photo = self.photos[self.reference_index(rng, index)]
         image = load_float(photo.image)
         return Reference(image, load_mask_float(photo.mask, image.shape[:2]))
 

@@ -108,15 +108,13 @@ def _photo_view(image: Path, mask: Path, config: LabelerTrainConfig, rng) -> np.
     """One view of a photo: plain (``rng`` None) or with a random crop, flip and cast."""
     from ..data.transforms import random_crop_flip
     from ..images import read_image, read_mask
+    from ..pixels import to_uint8
 
     rgb = read_image(image).rgb
     values = read_mask(mask).oriented()
     if values.shape != rgb.shape[:2]:
         raise TrainingError(f"{mask}: mask size differs from its photo {image}")
-    if rgb.dtype != np.uint8:
-        rgb = (rgb.astype(np.float32) / (65535.0 if rgb.dtype == np.uint16 else 1.0) * 255).astype(
-            np.uint8
-        )
+    rgb = to_uint8(rgb)
     if rng is None:
         square, square_mask = resize_square(rgb, SQUARE), resize_square(values, SQUARE)
     else:

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from torch import nn
+from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
 from ..atomic import remove_stale_temporaries, write_atomic
@@ -40,14 +40,14 @@ from .discriminator import Discriminator
 from .losses import lsgan_discriminator_loss, lsgan_generator_loss, pixel_loss
 from .sampler import StepBatchSampler
 
-__all__ = ["TrainingError", "train"]
+__all__ = ["TrainingError", "lr_schedule", "make_optimizer", "train"]
 
 LOG_COLUMNS = ("step", "loss", "loss_pixel", "loss_adv", "loss_d", "lr", "images_per_s", "seconds")
 
 
 # --------------------------------------------------------------------------- setup
 @dataclass(frozen=True)
-class Runtime:
+class Placement:
     device: torch.device
     rank: int = 0
     world: int = 1
@@ -57,20 +57,20 @@ class Runtime:
         return self.rank == 0
 
 
-def _runtime(preference: str) -> Runtime:
+def _placement(preference: str) -> Placement:
     if preference == "cuda" and not torch.cuda.is_available():
         raise TrainingError("--device cuda: CUDA is not available on this machine")
     cuda = preference == "cuda" or (preference == "auto" and torch.cuda.is_available())
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
-        return Runtime(torch.device("cuda" if cuda else "cpu"))
+        return Placement(torch.device("cuda" if cuda else "cpu"))
     local = int(os.environ.get("LOCAL_RANK", "0"))
     if not dist.is_initialized():
         dist.init_process_group("nccl" if cuda else "gloo")
     device = torch.device(f"cuda:{local}" if cuda else "cpu")
     if cuda:
         torch.cuda.set_device(device)
-    return Runtime(device, dist.get_rank(), dist.get_world_size())
+    return Placement(device, dist.get_rank(), dist.get_world_size())
 
 
 def _dataset(config: TrainConfig):
@@ -127,19 +127,21 @@ def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
         return model
     if config.init_weights:  # fine-tuning a whole model: its architecture must be this run's
         start = load_model(config.init_weights)
-        # not architecture: this run's strength applies; a model without the hidden head
-        # may grow one (its zero fc_h leaves the start model's curves exactly as they were)
+        # the calibration is not architecture (this run's applies); a model without the
+        # hidden head may grow one (its zero fc_h leaves the start model's curves as they were)
         grow = start.config.head_hidden == 0 < model.config.head_hidden
-        same = dict(curve_strength=model.config.curve_strength)
+        theirs = start.config.architecture()
         if grow:
-            same["head_hidden"] = model.config.head_hidden
-        if dataclasses.replace(start.config, **same) != model.config:
+            theirs = dataclasses.replace(theirs, head_hidden=model.config.head_hidden)
+        if theirs != model.config.architecture():
             raise TrainingError(
                 f"{config.init_weights}: its model config {start.config} differs from "
                 f"this run's {model.config}"
             )
-        missing, _ = model.load_state_dict(start.state_dict(), strict=not grow)
-        assert all(".fc_in." in k or ".fc_h." in k for k in missing), missing
+        missing, unexpected = model.load_state_dict(start.state_dict(), strict=not grow)
+        stray = [k for k in missing if ".fc_in." not in k and ".fc_h." not in k] + unexpected
+        if stray:
+            raise TrainingError(f"{config.init_weights}: weights do not fit: {', '.join(stray)}")
     elif config.backbone_weights:
         load_backbone_weights(model, config.backbone_weights)
     elif not config.from_scratch:
@@ -147,7 +149,7 @@ def _build_model(config: TrainConfig, init_backbone: bool = True) -> S2CRNet:
     return model
 
 
-def _schedule(config: TrainConfig, total: int):
+def lr_schedule(config: TrainConfig, total: int):
     """The learning-rate factor at each step: a linear warm-up, then constant or cosine."""
     warmup = config.warmup_steps
 
@@ -160,7 +162,7 @@ def _schedule(config: TrainConfig, total: int):
     return factor
 
 
-def _optimizer(model: S2CRNet, config: TrainConfig) -> torch.optim.AdamW:
+def make_optimizer(model: S2CRNet, config: TrainConfig) -> torch.optim.AdamW:
     """AdamW; the backbone at ``lr * backbone_lr_scale`` (gentler fine-tuning of
     pretrained features), the curve heads at ``lr`` (one group when the scale is 1)."""
     if config.backbone_lr_scale == 1:
@@ -264,10 +266,41 @@ def _evaluate(model: S2CRNet, config: TrainConfig) -> dict[str, float]:
     return {**metrics, "harmonious_mse": harmonious["subsets"]["All"]["mse"]}
 
 
-def train(config: TrainConfig, resume: bool = False) -> Path:
-    """Run (or resume) training as configured; returns the output folder."""
+@dataclass
+class _Run:
+    """Everything one training run holds: what :func:`train` sets up, the loop updates
+    and a checkpoint saves."""
+
+    config: TrainConfig
+    rt: Placement
+    out: Path
+    total: int
+    model: S2CRNet
+    net: nn.Module  # the model, wrapped for data-parallel runs
+    disc: Discriminator | None
+    critic: nn.Module | None  # the discriminator, wrapped likewise
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer | None
+    sched: torch.optim.lr_scheduler.LambdaLR
+    ema: Any  # torch.optim.swa_utils.AveragedModel or None
+    step: int = 0
+    best: float = math.inf
+
+    @property
+    def state_path(self) -> Path:
+        return self.out / "state.pt"
+
+    @property
+    def shipped(self) -> S2CRNet:
+        """The weights that are saved and evaluated: the moving average, if any."""
+        return self.ema.module if self.ema is not None else self.model
+
+
+def _setup(config: TrainConfig, resume: bool) -> tuple[_Run, Any]:
+    """Check the output folder, build the data, the model and the optimizers; returns the
+    run and its dataset."""
     config.validate()
-    rt = _runtime(config.device)
+    rt = _placement(config.device)
     out = Path(config.out)
     state_path = out / "state.pt"
     if rt.main and not resume and state_path.exists():
@@ -282,37 +315,14 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out)  # what a run killed in the middle of a write left
     disc = Discriminator().to(rt.device).train() if config.adv_weight > 0 else None
-    opt_g = _optimizer(model, config)
+    opt_g = make_optimizer(model, config)
     opt_d = torch.optim.RMSprop(disc.parameters(), lr=config.lr) if disc is not None else None
-    sched = torch.optim.lr_scheduler.LambdaLR(opt_g, _schedule(config, total))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt_g, lr_schedule(config, total))
     ema = None
     if config.ema > 0:
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
         ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema))
-    step, best = 0, math.inf
-    if resume:
-        state = _load_state(state_path, rt.device)
-        model.load_state_dict(state["model"])
-        if ema is not None:
-            if "ema" not in state:
-                raise TrainingError(f"{state_path}: saved without --ema; resume with --ema 0")
-            ema.load_state_dict(state["ema"])
-        opt_g.load_state_dict(state["opt_g"])
-        sched.load_state_dict(state["sched"])
-        if disc is not None:
-            if "disc" not in state:
-                raise TrainingError(
-                    f"{state_path}: saved without a discriminator; resume with --adv-weight 0"
-                )
-            disc.load_state_dict(state["disc"])
-            opt_d.load_state_dict(state["opt_d"])
-        step, best = int(state["step"]), float(state["best_fmse"])
-        sched.lr_lambdas = [_schedule(config, total)] * len(opt_g.param_groups)
-    if rt.main:
-        _save_config(out / "config.yaml", config)
-
-    pixel_fn = pixel_loss(config.pixel_loss)
     net: nn.Module = model
     critic: nn.Module | None = disc
     if rt.world > 1:
@@ -320,9 +330,172 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
         if disc is not None:
             critic = nn.parallel.DistributedDataParallel(disc, device_ids=ids)
+    run = _Run(config, rt, out, total, model, net, disc, critic, opt_g, opt_d, sched, ema)
+    return run, dataset
 
+
+def _resume(run: _Run) -> None:
+    """Load ``state.pt`` into the run: weights, optimizers, schedule, step and best fMSE."""
+    state = _load_state(run.state_path, run.rt.device)
+    run.model.load_state_dict(state["model"])
+    if run.ema is not None:
+        if "ema" not in state:
+            raise TrainingError(f"{run.state_path}: saved without --ema; resume with --ema 0")
+        run.ema.load_state_dict(state["ema"])
+    run.opt_g.load_state_dict(state["opt_g"])
+    run.sched.load_state_dict(state["sched"])
+    if run.disc is not None:
+        if "disc" not in state:
+            raise TrainingError(
+                f"{run.state_path}: saved without a discriminator; resume with --adv-weight 0"
+            )
+        run.disc.load_state_dict(state["disc"])
+        run.opt_d.load_state_dict(state["opt_d"])
+    run.step, run.best = int(state["step"]), float(state["best_fmse"])
+    run.sched.lr_lambdas = [lr_schedule(run.config, run.total)] * len(run.opt_g.param_groups)
+
+
+def _checkpoint(run: _Run) -> None:
+    """``last.safetensors`` and ``state.pt``."""
+    run.shipped.save(run.out / "last.safetensors")
+    state = {
+        "step": run.step,
+        "best_fmse": run.best,
+        "model": run.model.state_dict(),
+        "opt_g": run.opt_g.state_dict(),
+        "sched": run.sched.state_dict(),
+        "config": run.config.to_dict(),
+    }
+    if run.disc is not None:
+        state |= {"disc": run.disc.state_dict(), "opt_d": run.opt_d.state_dict()}
+    if run.ema is not None:
+        state["ema"] = run.ema.state_dict()
+    _save_state(run.state_path, state)
+
+
+def _train_step(run: _Run, batch: dict[str, Tensor], pixel_fn, autocast) -> dict[str, float]:
+    """One optimisation step on one batch; returns its losses."""
+    config, device = run.config, run.rt.device
+    composite = batch["composite"].to(device, non_blocking=True)
+    mask = batch["mask"].to(device, non_blocking=True)
+    target = batch["target"].to(device, non_blocking=True)
+    label = batch["label"].to(device) if config.semantic else None
+
+    with autocast:
+        foreground, background = make_thumbnails(composite, mask, config.thumbnail)
+        curves = run.net(foreground, background, label).float()  # (B, stages, 3, L)
+    outputs = S2CRNet.render_stages(composite, mask, curves)  # per stage (B, 3, H, W)
+    loss_pixel = sum(pixel_fn(o, target, mask) for o in outputs)
+    losses = {"loss_pixel": loss_pixel.item()}
+    loss = loss_pixel
+    if run.critic is not None:
+        fake = outputs[-1]
+        with autocast:
+            scores = run.critic(torch.cat([target, fake.detach()]))  # (2B, 1, h, w)
+        loss_d = lsgan_discriminator_loss(*scores.float().chunk(2))
+        run.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        run.opt_d.step()
+        with autocast:
+            loss_adv = lsgan_generator_loss(run.critic(fake).float())
+        loss = loss + config.adv_weight * loss_adv
+        losses |= {"loss_adv": loss_adv.item(), "loss_d": loss_d.item()}
+    run.opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    run.opt_g.step()
+    run.sched.step()
+    if run.ema is not None:
+        run.ema.update_parameters(run.model)
+    losses["loss"] = loss.item()
+    if not math.isfinite(losses["loss"]):
+        raise TrainingError(
+            f"the loss became {losses['loss']} at step {run.step}; "
+            "lower --lr or use --activation softplus"
+        )
+    return losses
+
+
+EVAL_COLUMNS = ("step", "mse", "fmse", "psnr", "fpsnr", "ssim", "harmonious_mse")
+
+
+class _Reporter:
+    """The main process's side of each step: the progress bar, ``log.csv`` every
+    ``log_every`` steps, evaluations (``eval.csv``, ``best.safetensors``) and
+    checkpoints."""
+
+    def __init__(self, run: _Run, resume: bool) -> None:
+        from tqdm import tqdm
+
+        config = run.config
+        self.run = run
+        self.log = _CsvLog(run.out / "log.csv", LOG_COLUMNS, resume)
+        self.eval_log = (
+            _CsvLog(run.out / "eval.csv", EVAL_COLUMNS, resume) if config.eval_data else None
+        )
+        self.bar = tqdm(
+            total=run.total, initial=run.step, desc="training", unit="step", dynamic_ncols=True
+        )
+        self.sums: dict[str, float] = {}
+        self.steps = 0
+        self.interval_start = self.t0 = time.perf_counter()
+
+    def after_step(self, losses: dict[str, float]) -> None:
+        run, config = self.run, self.run.config
+        for k, v in losses.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+        self.steps += 1
+        self.bar.update(1)
+        last = run.step == run.total
+        if run.step % config.log_every == 0 or last:
+            self._log()
+        if self.eval_log is not None and (
+            last or (config.eval_every and run.step % config.eval_every == 0)
+        ):
+            self._evaluate()
+        if run.step % config.save_every == 0 or last:
+            _checkpoint(run)
+        if config.keep_every and run.step % config.keep_every == 0:
+            run.shipped.save(run.out / f"step-{run.step:06d}.safetensors")
+
+    def _log(self) -> None:
+        run = self.run
+        seconds = time.perf_counter() - self.interval_start
+        rate = self.steps * run.config.batch_size * run.rt.world / max(seconds, 1e-9)
+        row = {k: f"{v / self.steps:.6g}" for k, v in self.sums.items()}
+        row |= {
+            "step": run.step,
+            "lr": f"{run.sched.get_last_lr()[0]:.6g}",
+            "images_per_s": f"{rate:.2f}",
+            "seconds": f"{time.perf_counter() - self.t0:.1f}",
+        }
+        self.log.write(row)
+        self.bar.set_postfix(loss=row["loss"], img_s=row["images_per_s"])
+        self.sums, self.steps, self.interval_start = {}, 0, time.perf_counter()
+
+    def _evaluate(self) -> None:
+        run = self.run
+        metrics = _evaluate(run.shipped, run.config)
+        shown = ", ".join(f"{k} {metrics[k]:.4g}" for k in EVAL_COLUMNS[1:])
+        self.bar.write(f"step {run.step}: eval {shown}")
+        self.eval_log.write({"step": run.step, **{k: f"{metrics[k]:.6g}" for k in metrics}})
+        if metrics["fmse"] < run.best:
+            run.best = metrics["fmse"]
+            run.shipped.save(run.out / "best.safetensors")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def train(config: TrainConfig, resume: bool = False) -> Path:
+    """Run (or resume) training as configured; returns the output folder."""
+    run, dataset = _setup(config, resume)
+    if resume:
+        _resume(run)
+    if run.rt.main:
+        _save_config(run.out / "config.yaml", config)
+    rt = run.rt
     sampler = StepBatchSampler(
-        len(dataset), config.batch_size, config.seed, step, total, rt.rank, rt.world
+        len(dataset), config.batch_size, config.seed, run.step, run.total, rt.rank, rt.world
     )
     loader = DataLoader(
         dataset,
@@ -331,133 +504,21 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         worker_init_fn=_quiet_worker,
         pin_memory=rt.device.type == "cuda",
     )
-    log = _CsvLog(out / "log.csv", LOG_COLUMNS, resume) if rt.main else None
-    eval_log = (
-        _CsvLog(
-            out / "eval.csv",
-            ("step", "mse", "fmse", "psnr", "fpsnr", "ssim", "harmonious_mse"),
-            resume,
-        )
-        if rt.main and config.eval_data
-        else None
-    )
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if config.amp and rt.device.type == "cuda"
-        else nullcontext()
-    )
-
-    bar = None
-    if rt.main:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, initial=step, desc="training", unit="step", dynamic_ncols=True)
-    sums: dict[str, float] = {}
-    interval_start, interval_steps, t0 = time.perf_counter(), 0, time.perf_counter()
-
-    shipped = ema.module if ema is not None else model  # the weights that are saved
-
-    def checkpoint() -> None:
-        shipped.save(out / "last.safetensors")
-        state = {
-            "step": step,
-            "best_fmse": best,
-            "model": model.state_dict(),
-            "opt_g": opt_g.state_dict(),
-            "sched": sched.state_dict(),
-            "config": config.to_dict(),
-        }
-        if disc is not None:
-            state |= {"disc": disc.state_dict(), "opt_d": opt_d.state_dict()}
-        if ema is not None:
-            state["ema"] = ema.state_dict()
-        _save_state(state_path, state)
-
+    cuda_amp = config.amp and rt.device.type == "cuda"
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16) if cuda_amp else nullcontext()
+    pixel_fn = pixel_loss(config.pixel_loss)
+    reporter = _Reporter(run, resume) if rt.main else None
     for batch in loader:
-        step += 1
-        composite = batch["composite"].to(rt.device, non_blocking=True)
-        mask = batch["mask"].to(rt.device, non_blocking=True)
-        target = batch["target"].to(rt.device, non_blocking=True)
-        label = batch["label"].to(rt.device) if config.semantic else None
-
-        with autocast:
-            foreground, background = make_thumbnails(composite, mask, config.thumbnail)
-            curves = net(foreground, background, label).float()  # (B, stages, 3, L)
-        outputs = S2CRNet.render_stages(composite, mask, curves)  # per stage (B, 3, H, W)
-        loss_pixel = sum(pixel_fn(o, target, mask) for o in outputs)
-        losses = {"loss_pixel": loss_pixel.item()}
-        loss = loss_pixel
-        if critic is not None:
-            fake = outputs[-1]
-            with autocast:
-                scores = critic(torch.cat([target, fake.detach()]))  # (2B, 1, h, w)
-            loss_d = lsgan_discriminator_loss(*scores.float().chunk(2))
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            with autocast:
-                loss_adv = lsgan_generator_loss(critic(fake).float())
-            loss = loss + config.adv_weight * loss_adv
-            losses |= {"loss_adv": loss_adv.item(), "loss_d": loss_d.item()}
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_g.step()
-        sched.step()
-        if ema is not None:
-            ema.update_parameters(model)
-        losses["loss"] = loss.item()
-        if not math.isfinite(losses["loss"]):
-            raise TrainingError(
-                f"the loss became {losses['loss']} at step {step}; "
-                "lower --lr or use --activation softplus"
-            )
-
-        for k, v in losses.items():
-            sums[k] = sums.get(k, 0.0) + v
-        interval_steps += 1
-        if bar is not None:
-            bar.update(1)
-        last = step == total
-        if rt.main and (step % config.log_every == 0 or last):
-            seconds = time.perf_counter() - interval_start
-            rate = interval_steps * config.batch_size * rt.world / max(seconds, 1e-9)
-            row = {k: f"{v / interval_steps:.6g}" for k, v in sums.items()}
-            row |= {
-                "step": step,
-                "lr": f"{sched.get_last_lr()[0]:.6g}",
-                "images_per_s": f"{rate:.2f}",
-                "seconds": f"{time.perf_counter() - t0:.1f}",
-            }
-            log.write(row)
-            bar.set_postfix(loss=row["loss"], img_s=row["images_per_s"])
-            sums, interval_steps, interval_start = {}, 0, time.perf_counter()
-        if (
-            rt.main
-            and config.eval_data
-            and (last or (config.eval_every and step % config.eval_every == 0))
-        ):
-            metrics = _evaluate(shipped, config)
-            bar.write(
-                f"step {step}: eval "
-                + ", ".join(
-                    f"{k} {metrics[k]:.4g}"
-                    for k in ("mse", "fmse", "psnr", "fpsnr", "ssim", "harmonious_mse")
-                )
-            )
-            eval_log.write({"step": step, **{k: f"{metrics[k]:.6g}" for k in metrics}})
-            if metrics["fmse"] < best:
-                best = metrics["fmse"]
-                shipped.save(out / "best.safetensors")
-        if rt.main and (step % config.save_every == 0 or last):
-            checkpoint()
-        if rt.main and config.keep_every and step % config.keep_every == 0:
-            shipped.save(out / f"step-{step:06d}.safetensors")
-    if bar is not None:
-        bar.close()
+        run.step += 1
+        losses = _train_step(run, batch, pixel_fn, autocast)
+        if reporter is not None:
+            reporter.after_step(losses)
+    if reporter is not None:
+        reporter.close()
     if rt.world > 1:
         dist.barrier()
         dist.destroy_process_group()
-    return out
+    return run.out
 
 
 def _quiet_worker(_: int) -> None:
