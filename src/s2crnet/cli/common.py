@@ -19,7 +19,11 @@ EXIT_USER_ERROR = 2
 
 #: The ``--device`` option every command that runs a model takes.
 device_option = click.option(
-    "--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True
+    "--device",
+    type=click.Choice(["cpu", "cuda"]),
+    default="cpu",
+    show_default=True,
+    help="Where the network runs.",
 )
 
 

@@ -237,7 +237,7 @@ def _existing(path: Path | None, what: str) -> None:
 def harmonize_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of one harmonization that ``harmonize`` and ``compose`` share."""
     options = (
-        output_option("Output file (or folder, when COMPOSITE is a folder)."),
+        output_option("The image to write (harmonize: a folder when COMPOSITE is a folder)."),
         model_options,
         click.option(
             "--label",
