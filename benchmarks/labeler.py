@@ -24,7 +24,7 @@ import torch
 
 from _timing import median_ms
 from s2crnet import S2CRNet, S2CRNetConfig, harmonize
-from s2crnet.labeler import default_labeler
+from s2crnet.loading import default_labeler
 from s2crnet.thumbnails import label_view, resize_square
 
 

@@ -110,42 +110,22 @@ def test_cube_applied_by_ffmpeg_matches_our_output(files, weights_file):
 
 
 def test_save_curves_then_apply_curves_reproduces_the_result(files, weights_file):
-    code, _, err = harmonize_files(
-        files,
-        weights_file,
-        "--save-curves",
-        files / "k.json",
-        "--label",
-        "animal",
-        "--strength",
-        "0.8",
-    )
+    def apply_saved(output: str, *extra: object) -> tuple[int, str, str]:
+        return run_cli("apply-curves", files / "c.png", files / "m.png", files / "k.json",
+                       "-o", files / output, *extra)  # fmt: skip
+
+    extra = ("--save-curves", files / "k.json", "--label", "animal", "--strength", "0.8")
+    code, _, err = harmonize_files(files, weights_file, *extra)
     assert code == 0, err
     data = json.loads((files / "k.json").read_text())
     assert data["label"] == "animal" and data["strength"] == 0.8
     assert data["composite"].endswith("c.png") and data["model"].endswith(".safetensors")
-    code, _, err = run_cli(
-        "apply-curves",
-        files / "c.png",
-        files / "m.png",
-        files / "k.json",
-        "-o",
-        files / "again.png",
-    )
+    code, _, err = apply_saved("again.png")
     assert code == 0, err
     np.testing.assert_array_equal(
         np.asarray(Image.open(files / "again.png")), np.asarray(Image.open(files / "o.png"))
     )
-    code, _, err = run_cli(
-        "apply-curves",
-        files / "c.png",
-        files / "m.png",
-        files / "k.json",
-        "-o",
-        files / "none.png",
-        "--strength",
-        "0",
-    )
+    code, _, err = apply_saved("none.png", "--strength", "0")
     assert code == 0, err
     np.testing.assert_array_equal(np.asarray(Image.open(files / "none.png")), make_composite())
 

@@ -10,15 +10,8 @@ from _helpers import harmonize_files
 
 
 def test_plot_and_compare_pictures(files, weights_file):
-    code, _, err = harmonize_files(
-        files,
-        weights_file,
-        "--plot-curves",
-        files / "p.png",
-        "--compare",
-        files / "cmp.png",
-        output="o.jpg",
-    )
+    extra = ("--plot-curves", files / "p.png", "--compare", files / "cmp.png")
+    code, _, err = harmonize_files(files, weights_file, *extra, output="o.jpg")
     assert code == 0, err
     plot = Image.open(files / "p.png")
     assert plot.format == "PNG" and plot.size[0] > 300

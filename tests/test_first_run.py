@@ -176,7 +176,7 @@ def test_evaluate_and_export_use_the_shipped_model(tmp_path, weights_file, monke
     from _helpers import make_iharmony4_tree
 
     monkeypatch.setattr(s2crnet.loading, "DEFAULT_WEIGHTS", weights_file)
-    s2crnet.loading._load_default.cache_clear()
+    s2crnet.loading._load_shipped.cache_clear()
     root = make_iharmony4_tree(tmp_path / "data")
     results = {}
     for name, extra in (("default", []), ("given", ["--weights", weights_file])):
@@ -188,7 +188,7 @@ def test_evaluate_and_export_use_the_shipped_model(tmp_path, weights_file, monke
     assert "default: the model shipped" in " ".join(out.split())
     code, out, _ = run_cli("export-onnx", "--help")
     assert "default: the model shipped" in " ".join(out.split())
-    s2crnet.loading._load_default.cache_clear()
+    s2crnet.loading._load_shipped.cache_clear()
 
 
 @pytest.mark.slow

@@ -13,8 +13,9 @@ from PIL import Image
 
 from _helpers import make_composite, make_mask, run_cli
 from s2crnet import LABELS, InputError, S2CRNet, S2CRNetConfig, guess_label, harmonize
-from s2crnet.labeler import Labeler, default_labeler
+from s2crnet.labeler import Labeler
 from s2crnet.labels import LabelGuess
+from s2crnet.loading import default_labeler
 from s2crnet.thumbnails import label_view
 
 
@@ -98,7 +99,7 @@ def test_train_labeler_command_errors(tmp_path):
 
 # --------------------------------------------------------------------------- shipped labeler
 def test_shipped_labeler_is_small_and_loads():
-    from s2crnet.labeler import DEFAULT_LABELER
+    from s2crnet.loading import DEFAULT_LABELER
 
     assert DEFAULT_LABELER.stat().st_size <= 5 * 2**20
     labeler = default_labeler()

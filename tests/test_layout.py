@@ -138,6 +138,7 @@ def test_the_strength_product_is_made_in_one_place():
         ("s2crnet.api", "NoDefaultModelError", "s2crnet.errors"),
         ("s2crnet.api", "load_inputs", "s2crnet.inputs"),
         ("s2crnet.api", "masks_from_label_map", "s2crnet.inputs"),
+        ("s2crnet.labeler", "default_labeler", "s2crnet.loading"),
     ],
 )
 def test_moved_names_keep_a_deprecated_alias(module, name, new):

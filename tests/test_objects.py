@@ -47,18 +47,12 @@ def test_cli_several_masks_and_label_map(files, weights_file):
     a, b = two_masks()
     Image.fromarray(a).save(files / "a.png")
     Image.fromarray(b).save(files / "b.png")
-    code, _, err = run_cli(
-        "harmonize",
-        files / "c.png",
-        files / "a.png",
-        files / "b.png",
-        "-o",
-        files / "two.png",
-        "--weights",
-        weights_file,
-        "--save-curves",
-        files / "k.json",
-    )
+
+    def run_two(output: str, *extra: object) -> tuple[int, str, str]:
+        return run_cli("harmonize", files / "c.png", files / "a.png", files / "b.png",
+                       "-o", files / output, "--weights", weights_file, *extra)  # fmt: skip
+
+    code, _, err = run_two("two.png", "--save-curves", files / "k.json")
     assert code == 0, err
     first, second = (json.loads((files / f"k-{i}.json").read_text()) for i in (1, 2))
     assert first["mask"].endswith("a.png") and second["mask"].endswith("b.png")
@@ -84,16 +78,7 @@ def test_cli_several_masks_and_label_map(files, weights_file):
     )
     b[30:60, 30:70] = 255
     Image.fromarray(b).save(files / "b.png")
-    code, _, err = run_cli(
-        "harmonize",
-        files / "c.png",
-        files / "a.png",
-        files / "b.png",
-        "-o",
-        files / "bad.png",
-        "--weights",
-        weights_file,
-    )
+    code, _, err = run_two("bad.png")
     assert code == 2 and "a.png" in err and "b.png" in err and "overlap" in err
 
 

@@ -23,7 +23,7 @@ from s2crnet.runtime import OnnxModel
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, model):
     from s2crnet.export.onnx import export_labeler_onnx
-    from s2crnet.labeler import default_labeler
+    from s2crnet.loading import default_labeler
     from s2crnet.runtime import labeler_path
 
     path = tmp_path_factory.mktemp("onnx") / "model.onnx"

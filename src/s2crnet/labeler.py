@@ -10,7 +10,6 @@ linear layer. The backbone is ImageNet's, unchanged; only the linear layer is tr
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -18,17 +17,20 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from ._lazy import deprecated_aliases
 from .atomic import write_atomic
 from .config import LabelerConfig
 from .errors import WeightsError
 from .labels import LABELS, LabelGuess
 
-__all__ = ["DEFAULT_LABELER", "Labeler", "default_labeler", "load_labeler"]
+__all__ = ["Labeler", "load_labeler"]
+
+# moved to s2crnet.loading (which chooses the models that run) in 0.2
+__getattr__ = deprecated_aliases(
+    __name__, {"default_labeler": "loading", "DEFAULT_LABELER": "loading"}
+)
 
 FORMAT_NAME = "s2crnet-labeler"
-
-#: The labeler shipped with the package (see docs/model-card.md).
-DEFAULT_LABELER = Path(__file__).parent / "assets" / "s2crnet-labeler.safetensors"
 
 
 class Labeler(nn.Module):
@@ -92,18 +94,3 @@ def load_labeler(path: str | Path, device: str = "cpu") -> Labeler:
     labeler = Labeler(config)
     load_state_dict_strict(labeler, state, str(path))
     return labeler.to(device).eval()
-
-
-def default_labeler(device: str = "cpu") -> Labeler:
-    """The labeler shipped with the package, loaded once per device."""
-    if not DEFAULT_LABELER.is_file():
-        raise WeightsError(
-            f"no labeler in this installation ({DEFAULT_LABELER} is missing); "
-            "give the object's class (label=...) or a labeler"
-        )
-    return _load_default(str(device))
-
-
-@functools.cache
-def _load_default(device: str) -> Labeler:
-    return load_labeler(DEFAULT_LABELER, device)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from .config import LabelerConfig, S2CRNetConfig
-from .errors import InputError, NoDefaultModelError
+from .errors import InputError, NoDefaultModelError, WeightsError
 
 if TYPE_CHECKING:
     import torch
@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from .model import S2CRNet
 
 __all__ = [
+    "DEFAULT_LABELER",
     "DEFAULT_WEIGHTS",
     "CurvePredictor",
     "LabelPredictor",
+    "default_labeler",
     "default_model",
     "load_model",
     "resolve_labeler",
@@ -36,8 +38,9 @@ __all__ = [
 
 PathLike = str | os.PathLike
 
-#: The shipped model, inside the package (see docs/model-card.md).
+#: The shipped models, inside the package (see docs/model-card.md).
 DEFAULT_WEIGHTS = Path(__file__).parent / "assets" / "s2crnet-default.safetensors"
+DEFAULT_LABELER = Path(__file__).parent / "assets" / "s2crnet-labeler.safetensors"
 
 
 class CurvePredictor(Protocol):
@@ -100,12 +103,32 @@ def default_model(device: str = "cpu") -> CurvePredictor:
             f"no trained default model in this installation ({DEFAULT_WEIGHTS} is missing); "
             "give weights explicitly (CLI: --weights PATH; Python: model=PATH)"
         )
-    return _load_default(str(device))
+    return _load_shipped("model", str(device))
+
+
+def default_labeler(device: str = "cpu") -> LabelPredictor:
+    """The object-class guesser shipped with the package, loaded once per device.
+
+    Raises:
+        WeightsError: the package holds no labeler.
+    """
+    if not DEFAULT_LABELER.is_file():
+        raise WeightsError(
+            f"no labeler in this installation ({DEFAULT_LABELER} is missing); "
+            "give the object's class (label=...) or a labeler"
+        )
+    return _load_shipped("labeler", str(device))
 
 
 @functools.cache
-def _load_default(device: str) -> CurvePredictor:
-    return load_model(DEFAULT_WEIGHTS, device=device)
+def _load_shipped(which: str, device: str) -> Any:
+    """A shipped model, loaded once per device (the paths are read when called, so that
+    tests may point them elsewhere)."""
+    if which == "model":
+        return load_model(DEFAULT_WEIGHTS, device=device)
+    from .labeler import load_labeler
+
+    return load_labeler(DEFAULT_LABELER, device)
 
 
 def resolve_model(model: Any, device: str | None = None) -> CurvePredictor:
@@ -136,8 +159,6 @@ def resolve_labeler(labeler: Any = None, model: Any = None) -> LabelPredictor:
                 f"{model.path}: no labeler beside this ONNX model (s2crnet export-onnx writes "
                 "NAME.labeler.onnx for semantic models); give the object's class instead"
             )
-        from .labeler import default_labeler
-
         return default_labeler()
     if isinstance(labeler, str | os.PathLike):
         if Path(labeler).suffix.lower() == ".onnx":
