@@ -228,12 +228,13 @@ def check_output(
     suffixes: tuple[str, ...] | None = None,
 ) -> None:
     """The one check every command makes of an output file before any work: the right
-    kind (``suffixes``; images: one :mod:`s2crnet.images` writes), its folder exists, and
-    it is neither a folder nor one of the ``inputs``. ``flag`` names the option."""
+    kind (``suffixes``; empty: any; None: an image :mod:`s2crnet.images` writes), its
+    folder exists, and it is neither a folder nor one of the ``inputs``. ``flag`` names
+    the option."""
     from ..atomic import check_output_folder
     from ..images import check_output_path
 
-    if suffixes is not None and output.suffix.lower() not in suffixes:
+    if suffixes and output.suffix.lower() not in suffixes:
         what = f"{flag} writes" if flag else "the output must be"
         raise InputError(f"{output}: {what} {' or '.join(suffixes)} files")
     for path in inputs:

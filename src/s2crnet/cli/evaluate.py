@@ -81,7 +81,7 @@ def evaluate(
     elif weights is not None or strength != 1.0:
         raise InputError(f"--weights and --strength are only for --method model, not {method}")
     if json_file is not None:
-        check_output(json_file, (data,), "--json", (".json",))
+        check_output(json_file, (data,), "--json", suffixes=())
     metric = None
     if lpips or lpips_weights:
         from ..metrics import LPIPS
