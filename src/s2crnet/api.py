@@ -68,7 +68,6 @@ __getattr__ = deprecated_aliases(
         "load_inputs": "inputs",
         "load_masks": "inputs",
         "masks_from_label_map": "inputs",
-        "LABEL_SQUARE": "predict",
     },
 )
 
