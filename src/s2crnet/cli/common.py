@@ -235,8 +235,9 @@ def check_output(
     from ..images import check_output_path
 
     if suffixes and output.suffix.lower() not in suffixes:
-        what = f"{flag} writes" if flag else "the output must be"
-        raise InputError(f"{output}: {what} {' or '.join(suffixes)} files")
+        kinds = " or ".join(suffixes)
+        what = f"{flag} writes {kinds} files" if flag else f"the output must be a {kinds} file"
+        raise InputError(f"{output}: {what}")
     for path in inputs:
         if same_file(output, path):
             by = f"{flag} " if flag else "output "
