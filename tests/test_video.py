@@ -122,7 +122,11 @@ def test_variable_frame_rate_odd_size_and_rotation(tmp_path, plain):
     times_a, frames_a, rotation_a = frames_of(tmp_path / "a.mkv")
     assert times_a == times_in == [t / 1000 for t in times]
     assert frames_a[0].shape == (97, 161, 3) and rotation_a == rotation_in == 90
-    np.testing.assert_array_equal(frames_a[3], frames_of(tmp_path / "b.mkv")[1][3])
+    # the same frames, each through its own H.264 encode: equal to within a level or two
+    # (seen once to differ by one under heavy CPU load); a mask on the wrong side of the
+    # rotation recolours other pixels and differs by far more
+    frame_b = frames_of(tmp_path / "b.mkv")[1][3]
+    np.testing.assert_allclose(frames_a[3].astype(int), frame_b.astype(int), atol=2)
 
 
 def test_mask_folder_and_mask_video_follow_a_moving_object(tmp_path, plain):
