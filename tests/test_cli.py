@@ -198,3 +198,22 @@ def test_batch_all_good_and_output_must_differ(tmp_path, weights_file):
         "harmonize", comps, masks / "x.png", "-o", tmp_path / "o2", "--weights", weights_file
     )
     assert_user_error(code, err, "MASK must be a folder")
+
+
+def test_check_output_kinds_and_messages(tmp_path):
+    """``suffixes``: None = an image, () = any file, a tuple = only those; the refusal
+    names the flag when there is one and reads as a sentence when there is not."""
+    from s2crnet.cli.common import check_output
+    from s2crnet.errors import InputError
+
+    check_output(tmp_path / "results.txt", (), "--json", suffixes=())  # any name
+    check_output(tmp_path / "m.onnx", (), suffixes=(".onnx",))
+    with pytest.raises(InputError, match=r"m\.txt: the output must be a \.onnx file$"):
+        check_output(tmp_path / "m.txt", (), suffixes=(".onnx",))
+    with pytest.raises(InputError, match=r"c\.txt: --curves writes \.json or \.cube files$"):
+        check_output(tmp_path / "c.txt", (), "--curves", (".json", ".cube"))
+    with pytest.raises(InputError, match=r"r\.json: --json would overwrite the input"):
+        check_output(tmp_path / "r.json", (tmp_path / "r.json",), "--json", suffixes=())
+    with pytest.raises(InputError, match=r"o\.txt"):  # None: only what images.py writes
+        check_output(tmp_path / "o.txt", ())
+    check_output(tmp_path / "o.png", ())
