@@ -132,3 +132,16 @@ def test_dev_set_identity_figures():
     results = evaluate(root, "identity", protocol="256", progress=False)
     assert results["subsets"]["All"]["count"] == 36
     assert results["subsets"]["All"]["mse"] == pytest.approx(523.7, abs=1.0)
+
+
+def test_cli_evaluate_refuses_a_bad_label_list_before_loading_a_model(tmp_path, weights_file):
+    root = make_iharmony4_tree(tmp_path / "data")
+    missing = tmp_path / "missing.txt"
+    code, _, err = run_cli("evaluate", "--data", root, "--weights", weights_file,
+                           "--labels", missing)  # fmt: skip
+    assert_user_error(code, err, f"{missing}: no such file or folder")
+    assert "loading the model" not in err
+    (tmp_path / "l.txt").write_text("a.jpg spaceship\n")
+    code, _, err = run_cli("evaluate", "--data", root, "--labels", tmp_path / "l.txt")
+    assert_user_error(code, err, "l.txt:1: unknown label 'spaceship'")
+    assert "loading the model" not in err

@@ -99,7 +99,7 @@ def evaluate(
     protocol: str = "256",
     subsets: list[str] | None = None,
     split: str = "test",
-    labels: str | Path | None = None,
+    labels: dict[str, int] | str | Path | None = None,
     lpips: LPIPS | None = None,
     save_images: str | Path | None = None,
     progress: bool = True,
@@ -113,6 +113,7 @@ def evaluate(
     With ``harmonious``, the method gets the real image (an already harmonious
     composite) instead of the composite: a good method leaves it nearly unchanged.
     ``strength`` scales a model's curves (1 as predicted; below 1 towards the identity).
+    ``labels``: a semantic label list or its path (:func:`s2crnet.data.read_label_list`).
 
     Returns:
         ``{"protocol", "method", "split", "subsets": {name: {"count", metric: mean}},

@@ -72,6 +72,14 @@ def os_error_line(exc: OSError) -> str:
     return where + describe_os_error(exc)
 
 
+def error_line(exc: BaseException) -> str:
+    """One line for a user-facing error: its message, or, for a file that Python itself
+    did not find (``[Errno 2] No such file ...``), ``NAME: no such file or folder``."""
+    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        return f"{exc.filename}: no such file or folder"
+    return str(exc)
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn the library's user-facing errors and the machine's faults (``OSError``: a
     full disk, a read-only folder) into one line on stderr and exit code 2."""
@@ -81,7 +89,7 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except user_errors() as exc:
-            fail(str(exc))
+            fail(error_line(exc))
         except OSError as exc:
             fail(os_error_line(exc))
 

@@ -72,9 +72,11 @@ def evaluate(
     device: str,
 ) -> None:
     """Measure a method on an iHarmony4-layout folder: MSE, fMSE, PSNR, fPSNR, SSIM (LPIPS)."""
+    from ..data.iharmony4 import read_label_list
     from ..evaluation import evaluate as run_evaluation
     from ..evaluation import format_table, write_json
 
+    label_list = read_label_list(labels) if labels is not None else None  # before the model
     model = None
     if method == "model":
         model = load_model_for(weights, device)
@@ -101,7 +103,7 @@ def evaluate(
             protocol,
             subset_list,
             split,
-            labels,
+            label_list,
             metric,
             save_images,
             ssim=not no_ssim,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
+from ..errors import InputError
 from ..folders import iharmony4_mask_stem
 from ..images import IMAGE_EXTENSIONS
 from ..labels import DEFAULT_LABEL, label_index
@@ -46,11 +47,11 @@ def read_label_list(path: str | Path) -> dict[str, int]:
             continue
         parts = line.split()
         if len(parts) != 2:
-            raise ValueError(f"{path}:{number}: expected 'NAME LABEL', got {line!r}")
+            raise InputError(f"{path}:{number}: expected 'NAME LABEL', got {line!r}")
         try:
             labels[parts[0]] = label_index(parts[1])
         except ValueError as exc:
-            raise ValueError(f"{path}:{number}: {exc}") from None
+            raise InputError(f"{path}:{number}: {exc}") from None
     return labels
 
 
