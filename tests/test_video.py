@@ -20,6 +20,8 @@ av = pytest.importorskip("av", reason="PyAV (the [video] extra) is not installed
 
 from s2crnet.video import harmonize_video  # noqa: E402
 
+DARKER = Curves(np.linspace(2.0, 0.2, 64)[None, None].repeat(3, axis=1))  # a strong curve
+
 
 def make_clip(
     path: Path,
@@ -95,9 +97,8 @@ def plain() -> S2CRNet:
 def test_keeps_every_frame_timestamp_size_and_audio_packet(tmp_path, plain):
     masks = make_clip(tmp_path / "in.mp4")
     Image.fromarray(masks[0]).save(tmp_path / "m.png")
-    darker = Curves(np.linspace(2.0, 0.2, 64)[None, None].repeat(3, axis=1))  # a strong curve
     result = harmonize_video(tmp_path / "in.mp4", tmp_path / "m.png", tmp_path / "out.mp4",
-                             curves=darker)  # fmt: skip
+                             curves=DARKER)  # fmt: skip
     assert result.frames == 12
     times_in, frames_in, _ = frames_of(tmp_path / "in.mp4")
     times_out, frames_out, _ = frames_of(tmp_path / "out.mp4")
@@ -126,11 +127,10 @@ def test_variable_frame_rate_odd_size_and_rotation(tmp_path, plain):
     assert frames_a[0].shape == (97, 161, 3) and rotation_a == rotation_in == 90
     # where the mask lands, through lossless encodes (crf 0) so that the encoder's own
     # choices, which vary with the machine's load, cannot tell two equal frames apart
-    darker = Curves(np.linspace(2.0, 0.2, 64)[None, None].repeat(3, axis=1))  # a strong curve
     third = {}
     for mask in ("upright.png", "stored.png", "wrong.png"):
         harmonize_video(tmp_path / "vfr.mp4", tmp_path / mask, tmp_path / f"{mask}.mkv",
-                        curves=darker, crf=0)  # fmt: skip
+                        curves=DARKER, crf=0)  # fmt: skip
         third[mask] = frames_of(tmp_path / f"{mask}.mkv")[1][3].astype(int)
     np.testing.assert_array_equal(third["upright.png"], third["stored.png"])
     assert np.abs(third["upright.png"] - third["wrong.png"]).max() > 30
@@ -148,12 +148,17 @@ def test_mask_folder_and_mask_video_follow_a_moving_object(tmp_path, plain):
         for m in masks:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(m, format="gray")))
         out.mux(stream.encode(None))
-    # lossless encodes (crf 0): equal frames decode equal whatever the encoder chose
+    # one fixed curve and lossless encodes (crf 0): equal masks give equal frames, whatever
+    # the encoder chose; a mask that lags a frame behind moves the recoloured pixels
     for masks_from, out in ((folder, "a.mp4"), (tmp_path / "masks.mkv", "b.mp4")):
-        harmonize_video(tmp_path / "in.mp4", masks_from, tmp_path / out, model=plain, crf=0)
+        harmonize_video(tmp_path / "in.mp4", masks_from, tmp_path / out, curves=DARKER, crf=0)
     _, a, _ = frames_of(tmp_path / "a.mp4")
     _, b, _ = frames_of(tmp_path / "b.mp4")
     np.testing.assert_array_equal(a[-1], b[-1])
+    _, before, _ = frames_of(tmp_path / "in.mp4")
+    change = np.abs(a[-1].astype(int) - before[-1]).sum(axis=2)
+    now, then = masks[-1] > 0, (masks[0] > 0) & (masks[-1] == 0)
+    assert then.sum() > 100 and change[now].mean() > 5 * change[then].mean()  # it moved
     (folder / "f011.png").unlink()
     weights = weights_for(tmp_path, plain)
     code, _, err = run_cli("harmonize-video", tmp_path / "in.mp4", folder, "-o",

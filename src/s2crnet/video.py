@@ -469,7 +469,6 @@ def _run(container, video, mask, output, fmt, count, source, codec, crf, save_cu
                 ostream.set_display_rotation(rotation)
             audio = {a.index: out.add_stream_from_template(a) for a in container.streams.audio}
             # progress: shown on a terminal only (None), never in logs
-            # progress: shown on a terminal only (None), never in logs
             bar = tqdm(
                 total=count, unit="frame", desc="harmonizing", disable=None if progress else True
             )
