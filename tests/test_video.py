@@ -212,8 +212,13 @@ def test_bad_inputs_are_one_line_and_leave_nothing(tmp_path, plain, files):
         out.mux(sound.encode(chunk))
         out.mux(sound.encode(None))
     (tmp_path / "notes.txt").write_text("not a video")
+    (tmp_path / "notes.png").write_text("not a picture")  # FFmpeg opens it, cannot decode it
     cases = [
         ((tmp_path / "notes.txt", tmp_path / "m.png"), "not a video file"),
+        (
+            (tmp_path / "notes.png", tmp_path / "m.png"),
+            "notes.png: no frame could be decoded (Invalid data found when processing input)",
+        ),
         ((tmp_path / "tone.m4a", tmp_path / "m.png"), "holds no video stream"),
         (
             (tmp_path / "in.mp4", files / "m.png"),
@@ -229,7 +234,8 @@ def test_bad_inputs_are_one_line_and_leave_nothing(tmp_path, plain, files):
                            tmp_path / "missing" / "o.mp4", "--weights", weights)  # fmt: skip
     assert_user_error(code, err, "does not exist")
     left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == ["c.png", "in.mp4", "m.png", "notes.txt", "plain.safetensors", "tone.m4a"]
+    assert left == ["c.png", "in.mp4", "m.png", "notes.png", "notes.txt", "plain.safetensors",
+                    "tone.m4a"]  # fmt: skip
 
 
 def test_full_disk_leaves_no_partial_video(tmp_path, plain):

@@ -81,6 +81,11 @@ class VideoResult:
 
 
 # --------------------------------------------------------------------------- inputs
+def _reason(exc: BaseException) -> str:
+    """FFmpeg's words for an error, without PyAV's errno and function name."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
 def _open_input(path: Path, what: str = "video") -> Any:
     import av
 
@@ -91,8 +96,7 @@ def _open_input(path: Path, what: str = "video") -> Any:
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise InputError(f"{path}: not a video file ({reason})") from None
+        raise InputError(f"{path}: not a video file ({_reason(exc)})") from None
     if not container.streams.video:
         container.close()
         raise InputError(f"{path}: holds no video stream")
@@ -108,7 +112,7 @@ def count_frames(path: Path, what: str = "video") -> int:
         try:
             return sum(1 for packet in container.demux(stream) if packet.size)
         except av.FFmpegError as exc:
-            raise InputError(f"{path}: damaged video ({exc})") from None
+            raise InputError(f"{path}: damaged video ({_reason(exc)})") from None
 
 
 def _colour(frame: Any) -> tuple[str, str]:
@@ -529,12 +533,14 @@ def _first_frame(video: Path, av) -> Any:
     with _open_input(video) as container:
         try:
             return next(container.decode(container.streams.video[0]))
-        except (StopIteration, av.FFmpegError) as exc:
-            raise InputError(f"{video}: no frame could be decoded ({exc})") from None
+        except StopIteration:
+            raise InputError(f"{video}: holds no video frame") from None
+        except av.FFmpegError as exc:
+            raise InputError(f"{video}: no frame could be decoded ({_reason(exc)})") from None
 
 
 def _decode(packet, video: Path, av) -> list:
     try:
         return packet.decode()
     except av.FFmpegError as exc:
-        raise InputError(f"{video}: damaged video ({exc})") from None
+        raise InputError(f"{video}: damaged video ({_reason(exc)})") from None
