@@ -71,8 +71,13 @@ def test_photo_listing_with_and_without_labels(tmp_path):
     assert [p.label for p in photos[:3]] == [0, 1, 4]  # unknown classes count as other
     plain = list_photos(make_photo_folder(tmp_path / "b", labels=False))
     assert len(plain) == 6 and {p.label for p in plain} == {4}
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"nothing: no such folder$"):
         list_photos(tmp_path / "nothing")
+    (tmp_path / "f.txt").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"f\.txt: is a file, not a folder$"):
+        list_photos(tmp_path / "f.txt")
+    with pytest.raises(FileNotFoundError, match=r"expected the folders images/ and masks/$"):
+        list_photos(tmp_path)
 
 
 def test_photo_composites_pool_several_folders(tmp_path):

@@ -40,6 +40,9 @@ def list_photos(root: str | Path) -> list[Photo]:
     """
     root = Path(root)
     images, masks = root / "images", root / "masks"
+    if not root.is_dir():
+        problem = "is a file, not a folder" if root.exists() else "no such folder"
+        raise FileNotFoundError(f"{root}: {problem}")
     if not images.is_dir() or not masks.is_dir():
         raise FileNotFoundError(f"{root}: expected the folders images/ and masks/")
     table = root / "labels.csv"
