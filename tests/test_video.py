@@ -127,13 +127,13 @@ def test_variable_frame_rate_odd_size_and_rotation(tmp_path, plain):
     assert frames_a[0].shape == (97, 161, 3) and rotation_a == rotation_in == 90
     # where the mask lands, through lossless encodes (crf 0) so that the encoder's own
     # choices, which vary with the machine's load, cannot tell two equal frames apart
-    third = {}
+    frame_3 = {}
     for mask in ("upright.png", "stored.png", "wrong.png"):
         harmonize_video(tmp_path / "vfr.mp4", tmp_path / mask, tmp_path / f"{mask}.mkv",
                         curves=DARKER, crf=0)  # fmt: skip
-        third[mask] = frames_of(tmp_path / f"{mask}.mkv")[1][3].astype(int)
-    np.testing.assert_array_equal(third["upright.png"], third["stored.png"])
-    assert np.abs(third["upright.png"] - third["wrong.png"]).max() > 30
+        frame_3[mask] = frames_of(tmp_path / f"{mask}.mkv")[1][3].astype(int)
+    np.testing.assert_array_equal(frame_3["upright.png"], frame_3["stored.png"])
+    assert np.abs(frame_3["upright.png"] - frame_3["wrong.png"]).max() > 30
 
 
 def test_mask_folder_and_mask_video_follow_a_moving_object(tmp_path, plain):
