@@ -70,18 +70,26 @@ CLASSES = (
 
 
 # --------------------------------------------------------------------------- fetching
-def _checked(path: Path, sha256: str) -> bytes:
+def _checked(path: Path, sha256: str, package: str, cached: bool) -> bytes:
+    """``path``'s bytes if they are ``package`` (by SHA-256); else one line and exit."""
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such file")
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise SystemExit(f"{path}: not the expected package (SHA-256 differs); delete it")
+        again = "; delete it to fetch it again" if cached else ""
+        raise SystemExit(f"{path}: not {package} (its SHA-256 differs){again}")
     return data
 
 
 def _fetched(cache: Path, pattern: str, command: list[str]) -> Path:
     """The newest file matching ``pattern`` in ``cache``, fetched there first if none is."""
+    cache.mkdir(parents=True, exist_ok=True)
     found = sorted(cache.glob(pattern))
     if not found:
-        subprocess.run(command, cwd=cache, check=True)
+        try:
+            subprocess.run(command, cwd=cache, check=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise SystemExit(f"{' '.join(command)} failed ({exc})") from None
         found = sorted(cache.glob(pattern))
     if not found:
         raise SystemExit(f"{' '.join(command)} left no {pattern} in {cache}")
@@ -89,11 +97,18 @@ def _fetched(cache: Path, pattern: str, command: list[str]) -> Path:
 
 
 def fetch(cache: Path, deb: Path | None, npm: Path | None) -> tuple[bytes, bytes]:
-    """The two packages' bytes, fetched once into ``cache`` by package name."""
-    cache.mkdir(parents=True, exist_ok=True)
-    deb = deb or _fetched(cache, "gcompris-qt-data_*.deb", ["apt-get", "download", DEB])
-    npm = npm or _fetched(cache, "imgly-background-removal-data-*.tgz", ["npm", "pack", NPM])
-    return _checked(deb, DEB_SHA256), _checked(npm, NPM_SHA256)
+    """The two packages' bytes, fetched once into ``cache`` by package name. Each is
+    checked as soon as it is at hand, the files given first: a wrong one stops the run
+    before anything is fetched."""
+    packages = [
+        (deb, "gcompris-qt-data_*.deb", ["apt-get", "download", DEB], DEB, DEB_SHA256),
+        (npm, "imgly-background-removal-data-*.tgz", ["npm", "pack", NPM], NPM, NPM_SHA256),
+    ]
+    data = {}
+    for given, pattern, command, name, sha256 in sorted(packages, key=lambda p: p[0] is None):
+        path = given or _fetched(cache, pattern, command)
+        data[name] = _checked(path, sha256, name, cached=given is None)
+    return data[DEB], data[NPM]
 
 
 def deb_files(data: bytes, suffix: str) -> dict[str, bytes]:

@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,3 +98,20 @@ def test_masks_are_kept_only_for_one_clear_object():
     two = disc.copy()
     two[:, :200] = 1.0  # a second, large part
     assert objects.object_mask(FakeISNet(two), rgb)[1].startswith("scattered")
+
+
+def test_a_wrong_package_file_stops_before_anything_is_fetched(tmp_path, monkeypatch):
+    fetched = []
+    monkeypatch.setattr(objects, "_fetched", lambda *args: fetched.append(args))
+    (tmp_path / "wrong.deb").write_bytes(b"not a package")
+    cache = tmp_path / "cache"
+    with pytest.raises(SystemExit, match=r"wrong\.deb: not gcompris-qt-data=3\.1-2 \(its SHA"):
+        objects.fetch(cache, tmp_path / "wrong.deb", None)
+    with pytest.raises(SystemExit, match=r"gone\.tgz: no such file$"):
+        objects.fetch(cache, None, tmp_path / "gone.tgz")
+    assert fetched == [] and not cache.exists()
+    cache.mkdir()
+    (cache / "gcompris-qt-data_3.1-2_all.deb").write_bytes(b"damaged")
+    monkeypatch.undo()
+    with pytest.raises(SystemExit, match=r"SHA-256 differs\); delete it to fetch it again$"):
+        objects.fetch(cache, None, None)  # the cached file is checked before npm is fetched
