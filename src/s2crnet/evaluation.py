@@ -27,7 +27,7 @@ import numpy as np
 from .atomic import write_atomic
 from .data.iharmony4 import Triplet, list_triplets
 from .images import Picture, read_image, read_mask, to_uint8, write_image
-from .metrics import BUCKETS, LPIPS, bucket_of, image_metrics
+from .metrics import BUCKETS, LPIPS, bucket_of, image_metrics, mse
 
 __all__ = ["METHODS", "PROTOCOLS", "evaluate", "format_table", "make_method"]
 
@@ -117,7 +117,9 @@ def evaluate(
 
     Returns:
         ``{"protocol", "method", "split", "subsets": {name: {"count", metric: mean}},
-        "buckets": {name: {...}}}``; ``subsets`` includes ``"All"``.
+        "buckets": {name: {...}}, "images": [...]}``; ``subsets`` includes ``"All"``;
+        ``images`` has one row per image: ``name``, ``subset``, ``input_mse`` (the
+        composite's own MSE under the protocol) and the metrics of the result.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
@@ -125,6 +127,7 @@ def evaluate(
     triplets = list_triplets(root, split, subsets, labels)[:limit]
     per_subset: dict[str, list[dict[str, float]]] = defaultdict(list)
     per_bucket: dict[str, list[dict[str, float]]] = defaultdict(list)
+    images: list[dict[str, Any]] = []
     iterator: Any = triplets
     if progress:
         from tqdm import tqdm
@@ -132,6 +135,7 @@ def evaluate(
         iterator = tqdm(triplets, desc=f"{method} @ {protocol}", unit="image", leave=False)
     for triplet in iterator:
         composite, mask, real = _load(triplet, protocol)
+        input_mse = mse(composite, real)
         if harmonious:
             composite = real
         result = run(composite, mask, triplet.label)
@@ -140,6 +144,9 @@ def evaluate(
         if lpips is not None:
             row["lpips"] = lpips(result, real)
         per_subset[triplet.subset].append(row)
+        images.append(
+            {"name": triplet.name, "subset": triplet.subset, "input_mse": input_mse, **row}
+        )
         per_bucket[bucket_of(float(foreground.mean()))].append(row)
         if save_images is not None:
             folder = Path(save_images) / triplet.subset
@@ -155,6 +162,7 @@ def evaluate(
         "split": split,
         "subsets": summary,
         "buckets": {name: _mean(per_bucket[name]) for name in BUCKETS if per_bucket[name]},
+        "images": images,
     }
 
 

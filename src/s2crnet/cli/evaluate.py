@@ -37,6 +37,12 @@ from .group import cli
 @weights_option
 @click.option("--protocol", type=click.Choice(["256", "full"]), default="256", show_default=True)
 @click.option("--labels", type=click.Path(path_type=Path), help="Semantic label list: NAME LABEL.")
+@click.option(
+    "--published",
+    type=click.Path(path_type=Path),
+    help="Folder of published per-image scores (evaluation_<system>.csv, as PCT-Net's): "
+    "put our per-image MSE beside each system's (use --protocol full).",
+)
 @click.option("--json", "json_file", type=click.Path(path_type=Path), help="Write results here.")
 @click.option("--save-images", type=click.Path(path_type=Path), help="Save results (PNG) here.")
 @click.option("--lpips", is_flag=True, help="Also compute LPIPS (AlexNet).")
@@ -62,6 +68,7 @@ def evaluate(
     weights: Path | None,
     protocol: str,
     labels: Path | None,
+    published: Path | None,
     json_file: Path | None,
     save_images: Path | None,
     lpips: bool,
@@ -77,6 +84,18 @@ def evaluate(
     from ..evaluation import format_table, write_json
 
     label_list = read_label_list(labels) if labels is not None else None  # before the model
+    published_scores = None
+    if published is not None:
+        from ..published import read_published
+
+        if harmonious:
+            raise InputError(
+                "--published compares results on the composites: leave out --harmonious"
+            )
+        try:
+            published_scores = read_published(published)
+        except (FileNotFoundError, ValueError) as exc:
+            raise InputError(str(exc)) from None
     model = None
     if method == "model":
         model = load_model_for(weights, device)
@@ -113,6 +132,12 @@ def evaluate(
     except (FileNotFoundError, ValueError) as exc:
         raise InputError(str(exc)) from None
     click.echo(format_table(results))
+    if published_scores is not None:
+        from ..published import compare, format_comparison
+
+        comparison = compare(results["images"], published_scores)
+        click.echo(format_comparison(comparison))
+        results["published"] = comparison.to_json()
     if json_file is not None:
         write_json(results, json_file)
         click.echo(f"wrote {json_file}", err=True)
