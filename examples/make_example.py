@@ -67,7 +67,7 @@ def main() -> None:
         f"(object: {mask.mean() / 255:.0%} of the image)"
     )
     # the README's before/after picture, with the shipped model (when there is one)
-    from s2crnet.api import DEFAULT_WEIGHTS
+    from s2crnet.loading import DEFAULT_WEIGHTS
 
     if not DEFAULT_WEIGHTS.is_file():
         print("no shipped model: no before/after picture")

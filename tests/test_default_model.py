@@ -58,15 +58,21 @@ def dev_results():
     }
 
 
+def test_the_shipped_model_is_the_calibrated_h256_fine_tune():
+    config = default_model().config
+    assert config.head_hidden == 256 and config.curve_strength == pytest.approx(0.667)
+    assert not config.semantic and config.activation == "softplus"
+
+
 def test_quality_on_the_dev_set(dev_results):
-    """A looser version of the model card's targets (there: MSE at most 50% of the
-    input's, every subset better than the input, an already harmonious image back with
-    MSE at most 30; the shipped model reaches 57%, all subsets, 29.5)."""
+    """The model card's figures at the recorded strength (256 protocol): MSE 293.0 (56% of
+    the input's; the model shipped before reached 299.8), every subset better than the
+    input, an already harmonious image back with MSE 30.0."""
     model, given = dev_results["model"]["subsets"], dev_results["input"]["subsets"]
-    assert model["All"]["mse"] < 0.7 * given["All"]["mse"]
+    assert model["All"]["mse"] < 296
     for subset in given:
         assert model[subset]["mse"] < given[subset]["mse"], subset
-    assert dev_results["harmonious"]["subsets"]["All"]["mse"] < 35
+    assert dev_results["harmonious"]["subsets"]["All"]["mse"] < 30.5
 
 
 def test_full_resolution_protocol_agrees_with_256(dev_results):
