@@ -277,3 +277,17 @@ def test_an_export_that_fails_its_check_writes_nothing(tmp_path, weights_file, m
     code, _, err = run_cli("export-onnx", "--weights", weights_file, "-o", out)
     assert_user_error(code, err, f"{out}: ONNX Runtime differs")
     assert out.read_bytes() == b"an earlier export" and leftovers(tmp_path) == []
+
+
+def test_video_never_writes_its_own_curve_file(tmp_path):
+    """``--curves c.jsonl --save-curves c.jsonl`` used to rewrite the file it reads."""
+    pytest.importorskip("av")
+    clip, mask, curves = tmp_path / "clip.mp4", tmp_path / "m.png", tmp_path / "c.jsonl"
+    clip.write_bytes(b"not looked at: the outputs are checked first")
+    Image.fromarray(make_mask()).save(mask)
+    curves.write_text('{"kept": true}\n')
+    code, _, err = run_cli("harmonize-video", clip, mask, "-o", tmp_path / "out.mp4",
+                           "--curves", curves, "--save-curves", curves)  # fmt: skip
+    assert_user_error(code, err, f"{curves}: --save-curves would overwrite the input")
+    assert curves.read_text() == '{"kept": true}\n'
+    assert not (tmp_path / "out.mp4").exists()

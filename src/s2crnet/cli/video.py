@@ -108,9 +108,10 @@ def harmonize_video(
     for path, what in ((video, "video"), (mask, "mask"), (curve_file, "curve file")):
         if path is not None and not path.exists():
             raise InputError(f"{path}: no such {what} file or folder")
-    check_output(output, (video, mask), suffixes=tuple(VIDEO_SUFFIXES))
+    inputs = tuple(p for p in (video, mask, curve_file, weights, onnx_file, labeler) if p)
+    check_output(output, inputs, suffixes=tuple(VIDEO_SUFFIXES))
     if save_curves is not None:
-        check_output(save_curves, (video, mask), "--save-curves", (".jsonl", ".json"))
+        check_output(save_curves, inputs, "--save-curves", (".jsonl", ".json"))
     if curve_file is not None and (weights or onnx_file or label or labeler):
         raise InputError("--curves replaces the model: --weights, --onnx, --label go without it")
     from ..video import count_frames
