@@ -291,3 +291,12 @@ def test_video_never_writes_its_own_curve_file(tmp_path):
     assert_user_error(code, err, f"{curves}: --save-curves would overwrite the input")
     assert curves.read_text() == '{"kept": true}\n'
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_a_negative_strength_is_reported_as_given(files):
+    """``strength=-3`` used to be reported after the calibration (``got -1.83``)."""
+    from s2crnet import harmonize
+
+    for bad in (-3, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=f"got {bad}$"):
+            harmonize(files / "c.png", files / "m.png", strength=bad)

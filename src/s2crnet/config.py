@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 __all__ = [
@@ -98,7 +99,16 @@ class S2CRNetConfig:
 
     def effective_strength(self, strength: float = 1.0) -> float:
         """The strength the curves are applied at: the user's ``strength`` times the
-        calibrated ``curve_strength`` (the one place this product is made)."""
+        calibrated ``curve_strength`` (the one place this product is made). A ``strength``
+        that is not a finite number >= 0 is refused as the caller gave it.
+
+        >>> S2CRNetConfig(curve_strength=0.5).effective_strength(3)
+        1.5
+        """
+        if isinstance(strength, bool) or not isinstance(strength, int | float):
+            raise ValueError(f"strength must be a finite number >= 0, got {strength!r}")
+        if not math.isfinite(strength) or strength < 0:
+            raise ValueError(f"strength must be a finite number >= 0, got {strength}")
         return strength * self.curve_strength
 
 
