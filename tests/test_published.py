@@ -116,8 +116,11 @@ def test_bad_published_folders_are_one_line_before_the_model_loads(tmp_path, wei
     binary = tmp_path / "binary"
     binary.mkdir()
     (binary / "evaluation_composite.csv").write_bytes(b"\xff\xfe\x00\x81" * 10)
+    unreadable = tmp_path / "unreadable"
+    (unreadable / "evaluation_composite.csv").mkdir(parents=True)  # a folder, not a file
     cases = (
         (tmp_path / "absent", "absent: no such folder"),
+        (unreadable, "evaluation_composite.csv: cannot be read"),
         (empty, "no evaluation_composite.csv"),
         (columns, "evaluation_composite.csv: expected the columns Name and MSE"),
         (value, "evaluation_composite.csv: line 3: MSE 'nan?' is not a number"),

@@ -90,6 +90,8 @@ def _read_scores(path: Path) -> dict[str, float]:
                 scores[image_key(row["Name"] or "")] = value
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text CSV file") from None
+    except OSError as exc:  # unreadable: permissions, a folder named like a file
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     return scores
 
 
