@@ -300,3 +300,14 @@ def test_a_negative_strength_is_reported_as_given(files):
     for bad in (-3, float("nan"), float("inf")):
         with pytest.raises(ValueError, match=f"got {bad}$"):
             harmonize(files / "c.png", files / "m.png", strength=bad)
+
+
+def test_load_model_none_is_the_shipped_model():
+    """The README says ``load_model(None)`` gives the shipped model (it raised TypeError)."""
+    from s2crnet import load_model
+    from s2crnet.loading import default_model
+
+    fresh = load_model(None)
+    assert fresh is not default_model() and fresh.config == default_model().config
+    shipped = default_model().state_dict()
+    assert all(torch.equal(v, shipped[k]) for k, v in fresh.state_dict().items())

@@ -178,13 +178,20 @@ def test_several_masks_one_guess_each_and_none_for_an_empty_one(semantic_model):
     assert third.guess is None and third.label is None
 
 
-def test_auto_with_a_model_without_classes_is_ignored_with_the_usual_warning(model):
+def test_auto_with_a_model_without_classes_guesses_nothing_and_says_nothing(model):
+    """``auto`` (the default) asks for a class only where the model uses one; a class the
+    user names for a model without classes is ignored with a warning."""
+    import warnings
+
     plain = S2CRNet(S2CRNetConfig(semantic=False)).eval()
     comp, mask = make_composite(), make_mask()
-    for label in ("auto", "person"):
-        with pytest.warns(UserWarning, match="the model is not semantic: the label is ignored"):
-            result = harmonize(comp, mask, model=plain, label=label)
-        assert result.objects[0].guess is None and result.label is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = harmonize(comp, mask, model=plain, label="auto")
+    assert result.objects[0].guess is None and result.label is None
+    with pytest.warns(UserWarning, match="the model is not semantic: the label is ignored"):
+        result = harmonize(comp, mask, model=plain, label="person")
+    assert result.objects[0].guess is None and result.label is None
 
 
 def test_cli_label_auto_prints_and_records_the_guess(files, semantic_model, tmp_path):

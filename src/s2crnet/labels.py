@@ -160,7 +160,8 @@ def object_labels(labels: Any, count: int, semantic: bool) -> list[int | str | N
 
     many = isinstance(labels, list | tuple)
     if not semantic:
-        if labels is not None and (not many or any(x is not None for x in labels)):
+        given = [] if labels is None else list(labels) if many else [labels]
+        if any(x is not None and not is_auto(x) for x in given):  # "auto" asks for nothing
             warnings.warn("the model is not semantic: the label is ignored", stacklevel=4)
         return [None] * count
     if not many:

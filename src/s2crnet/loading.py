@@ -64,12 +64,13 @@ class LabelPredictor(Protocol):
 
 
 def load_model(
-    path: PathLike, device: str | torch.device = "cpu", semantic: bool | None = None
+    path: PathLike | None = None, device: str | torch.device = "cpu", semantic: bool | None = None
 ) -> S2CRNet:
     """Load an S2CRNet from our safetensors format or the authors' released checkpoint.
 
     Args:
-        path: weights file; the format is told from its content.
+        path: weights file; the format is told from its content. None: the model shipped
+            with the package (a fresh copy; :func:`default_model` shares one).
         device: where to put the model.
         semantic: for released checkpoints only, force the variant (see
             :func:`s2crnet.weights.convert_released_state_dict`).
@@ -84,7 +85,19 @@ def load_model(
     """
     from .model import S2CRNet
 
+    if path is None:
+        path = _shipped_weights()
     return S2CRNet.from_pretrained(Path(path), device, semantic)
+
+
+def _shipped_weights() -> Path:
+    """The shipped model's file, or :class:`NoDefaultModelError` (never random weights)."""
+    if not DEFAULT_WEIGHTS.is_file():
+        raise NoDefaultModelError(
+            f"no trained default model in this installation ({DEFAULT_WEIGHTS} is missing); "
+            "give weights explicitly (CLI: --weights PATH; Python: model=PATH)"
+        )
+    return DEFAULT_WEIGHTS
 
 
 def save_model(model: S2CRNet, path: PathLike) -> None:
@@ -98,11 +111,7 @@ def default_model(device: str = "cpu") -> CurvePredictor:
     Raises:
         NoDefaultModelError: the package holds no trained model (never random weights).
     """
-    if not DEFAULT_WEIGHTS.is_file():
-        raise NoDefaultModelError(
-            f"no trained default model in this installation ({DEFAULT_WEIGHTS} is missing); "
-            "give weights explicitly (CLI: --weights PATH; Python: model=PATH)"
-        )
+    _shipped_weights()
     return _load_shipped("model", str(device))
 
 
