@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
 __all__ = [
@@ -104,8 +105,11 @@ class S2CRNetConfig:
 
         >>> S2CRNetConfig(curve_strength=0.5).effective_strength(3)
         1.5
+        >>> import numpy as np
+        >>> float(S2CRNetConfig(curve_strength=0.5).effective_strength(np.float32(2)))
+        1.0
         """
-        if isinstance(strength, bool) or not isinstance(strength, int | float):
+        if isinstance(strength, bool) or not isinstance(strength, numbers.Real):
             raise ValueError(f"strength must be a finite number >= 0, got {strength!r}")
         if not math.isfinite(strength) or strength < 0:
             raise ValueError(f"strength must be a finite number >= 0, got {strength}")
