@@ -34,23 +34,20 @@ def _pillow(a: np.ndarray, size: int = 256) -> np.ndarray:
     return np.asarray(Image.fromarray(a).resize((size, size), Image.Resampling.BILINEAR))
 
 
-def _inputs(kind: str, rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The square image and mask the network's thumbnails are cut from."""
-    if kind == "area, soft edge (full protocol)":
-        return resize_square(rgb, 256), resize_square(mask, 256)
-    if kind == "area, thresholded edge":
-        square_mask = resize_square(mask, 256)
-        return resize_square(rgb, 256), np.where(square_mask >= 128, 255, 0).astype(np.uint8)
-    if kind == "bilinear, thresholded edge (256 protocol)":
-        return _pillow(rgb), np.where(_pillow(mask) >= 128, 255, 0).astype(np.uint8)
-    raise ValueError(kind)
+def _area(a: np.ndarray) -> np.ndarray:
+    return resize_square(a, 256)  # OpenCV's area filter, as inference does
 
 
-KINDS = (
-    "area, soft edge (full protocol)",
-    "area, thresholded edge",
-    "bilinear, thresholded edge (256 protocol)",
-)
+def _binary(mask: np.ndarray) -> np.ndarray:
+    return np.where(mask >= 128, 255, 0).astype(np.uint8)  # thresholded at 0.5
+
+
+#: Network inputs: the square image and mask its thumbnails are cut from.
+VIEWS = {
+    "area, soft edge (full protocol)": lambda rgb, m: (_area(rgb), _area(m)),
+    "area, thresholded edge": lambda rgb, m: (_area(rgb), _binary(_area(m))),
+    "bilinear, thresholded edge (256 protocol)": lambda rgb, m: (_pillow(rgb), _binary(_pillow(m))),
+}
 
 
 def main() -> None:
@@ -60,15 +57,16 @@ def main() -> None:
     parser.add_argument("--strength", type=float, default=1.0)
     args = parser.parse_args()
     model = resolve_model(args.weights)
-    rows: dict[str, list[tuple[float, float, float, float]]] = {k: [] for k in KINDS}
+    rows: dict[str, list[list[float]]] = {view: [] for view in VIEWS}
     for triplet in list_triplets(args.data, "test"):
         composite = to_uint8(read_image(triplet.composite).rgb)
         real = to_uint8(read_image(triplet.real).rgb)
-        mask = np.where(read_mask(triplet.mask).oriented() >= 128, 255, 0).astype(np.uint8)
-        for kind in KINDS:
+        mask = _binary(read_mask(triplet.mask).oriented())
+        small_mask, small_real = _binary(_pillow(mask)), _pillow(real)  # the 256 protocol's
+        for view, make in VIEWS.items():
             errors = []
             for source in (composite, real):
-                square, square_mask = _inputs(kind, source, mask)
+                square, square_mask = make(source, mask)
                 curves = object_curves(
                     model,
                     foreground_thumbnail(square, square_mask),
@@ -76,16 +74,14 @@ def main() -> None:
                     None,
                     args.strength,
                 )
-                result = apply_curves(source, mask, curves)
-                small = np.where(_pillow(mask) >= 128, 255, 0).astype(np.uint8)
-                at_256 = apply_curves(_pillow(source), small, curves)
-                errors += [mse(result, real), mse(at_256, _pillow(real))]
-            rows[kind].append(tuple(errors))
-    print(f"{len(rows[KINDS[0]])} triplets, strength {args.strength} x the recorded one")
+                at_256 = apply_curves(_pillow(source), small_mask, curves)
+                errors += [mse(apply_curves(source, mask, curves), real), mse(at_256, small_real)]
+            rows[view].append(errors)
+    print(f"{len(next(iter(rows.values())))} triplets, strength {args.strength} x the recorded one")
     print(f"{'network input':<44}{'measured at':>12}{'composite':>12}{'real image':>12}")
-    for kind in KINDS:
-        mean = np.mean(rows[kind], axis=0)
-        print(f"{kind:<44}{'full':>12}{mean[0]:>12.2f}{mean[2]:>12.2f}")
+    for view, values in rows.items():
+        mean = np.mean(values, axis=0)
+        print(f"{view:<44}{'full':>12}{mean[0]:>12.2f}{mean[2]:>12.2f}")
         print(f"{'':<44}{'256':>12}{mean[1]:>12.2f}{mean[3]:>12.2f}")
 
 
