@@ -37,10 +37,8 @@ import numpy as np
 import torch
 
 from _timing import median_seconds
-from s2crnet import S2CRNet, harmonize
-from s2crnet.api import harmonize_picture
+from s2crnet import Harmonizer, S2CRNet, harmonize
 from s2crnet.inputs import load_inputs
-from s2crnet.predict import image_curves
 from s2crnet.render import apply_curves
 
 SIZES = {
@@ -106,20 +104,20 @@ def bench(name: str, models: dict, args: argparse.Namespace, folder: Path) -> di
     cv2.imwrite(str(png), mask)
     row: dict = {"size": f"{w}x{h}", "bytes": image.nbytes}
     repeats = args.repeats if h * w <= 2048 * 2048 else max(3, args.repeats // 3)
-    for key, model in models.items():
+    for key, model in models.items():  # one Harmonizer session per model
         row[key] = median_seconds(
             lambda m=model: harmonize(image, mask, model=m, label="other"), repeats
         )
 
         def from_file(m=model):
             picture, values = load_inputs(jpeg, png)
-            return harmonize_picture(picture, values, m, "other")
+            return m.harmonize_picture(picture, values, labels="other")
 
         row[f"{key}+decode"] = median_seconds(from_file, repeats)
         row[f"{key}_mem"] = extra_peak_bytes(
             lambda m=model: harmonize(image, mask, model=m, label="other")
         )
-    curves = image_curves(models["torch"], image, mask, None)
+    curves = models["torch"].curves(image, mask)[0].curves
     row["render"] = median_seconds(lambda: apply_curves(image, mask, curves), repeats)
     row["copy"] = median_seconds(image.copy, repeats)
     target = np.empty_like(image)
@@ -142,14 +140,14 @@ def main() -> None:
 
     torch.manual_seed(0)
     model = S2CRNet.from_name("s2crnet-squeezenet").eval()
-    models = {"torch": model}
+    models = {"torch": Harmonizer(model)}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         try:
             from s2crnet.export.onnx import export_onnx
             from s2crnet.runtime import OnnxModel
 
-            models["onnx"] = OnnxModel(export_onnx(model, folder / "model.onnx"))
+            models["onnx"] = Harmonizer(OnnxModel(export_onnx(model, folder / "model.onnx")))
         except ImportError as exc:
             print(f"(no ONNX Runtime path: {exc})")
         print(

@@ -14,10 +14,9 @@ import numpy as np
 import skimage.data
 import torch
 
-from s2crnet.curves import render_curves
+from s2crnet.curves import Curves, render_curves
 from s2crnet.data.synthetic import ColourFamily, make_composite
 from s2crnet.images import Picture, write_image
-from s2crnet.lut import Curves
 from s2crnet.render import apply_curves
 from s2crnet.visual import compare_image, plot_curves
 

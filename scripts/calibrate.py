@@ -21,7 +21,7 @@ import math
 from pathlib import Path
 
 from s2crnet.evaluation import evaluate
-from s2crnet.loading import resolve_model
+from s2crnet.session import Harmonizer
 
 
 def _mse(results: dict) -> float:
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float, default=0.3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    model = resolve_model(args.weights)
+    model = Harmonizer(args.weights).load()
     points = []
     for protocol in args.protocol or ["256"]:
         point = operating_point(model, args.data, protocol, args.target, args.tolerance)

@@ -21,13 +21,13 @@ import argparse
 import numpy as np
 from PIL import Image
 
+from s2crnet.curves import Curves
 from s2crnet.data.iharmony4 import list_triplets
 from s2crnet.images import read_image, read_mask, to_uint8
-from s2crnet.loading import resolve_model
 from s2crnet.metrics import mse
-from s2crnet.predict import object_curves
 from s2crnet.render import apply_curves
-from s2crnet.thumbnails import background_thumbnail, foreground_thumbnail, resize_square
+from s2crnet.session import Harmonizer
+from s2crnet.thumbnails import background_thumbnail, resize_square
 
 
 def _pillow(a: np.ndarray, size: int = 256) -> np.ndarray:
@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--weights", default=None, help="default: the shipped model")
     parser.add_argument("--strength", type=float, default=1.0)
     args = parser.parse_args()
-    model = resolve_model(args.weights)
+    session = Harmonizer(args.weights)
     rows: dict[str, list[list[float]]] = {view: [] for view in VIEWS}
     for triplet in list_triplets(args.data, "test"):
         composite = to_uint8(read_image(triplet.composite).rgb)
@@ -67,13 +67,10 @@ def main() -> None:
             errors = []
             for source in (composite, real):
                 square, square_mask = make(source, mask)
-                curves = object_curves(
-                    model,
-                    foreground_thumbnail(square, square_mask),
-                    background_thumbnail(square, square_mask),
-                    None,
-                    args.strength,
+                params = session.object_params(
+                    square, square_mask, background_thumbnail(square, square_mask), None
                 )
+                curves = Curves(params, session.strength(args.strength))
                 at_256 = apply_curves(_pillow(source), small_mask, curves)
                 errors += [mse(apply_curves(source, mask, curves), real), mse(at_256, small_real)]
             rows[view].append(errors)

@@ -77,7 +77,6 @@ def test_every_third_party_import_is_declared():
 def test_every_module_imports():
     names = [m.name for m in pkgutil.walk_packages(s2crnet.__path__, "s2crnet.")]
     names.remove("s2crnet.__main__")  # runs the command
-    names = [n for n in names if n not in ("s2crnet.lut", "s2crnet.curvefile", "s2crnet.batch")]
     assert len(names) > 30
     for name in names:
         importlib.import_module(name)
@@ -172,18 +171,27 @@ def test_pillows_own_limit_neither_warns_nor_refuses(files, monkeypatch):
 
 # --------------------------------------------------------------------------- the shipped model
 def test_evaluate_and_export_use_the_shipped_model(tmp_path, weights_file, monkeypatch):
+    import torch
+
     import s2crnet.loading
     from _helpers import make_iharmony4_tree
+    from s2crnet import S2CRNet, S2CRNetConfig
 
     monkeypatch.setattr(s2crnet.loading, "DEFAULT_WEIGHTS", weights_file)
     s2crnet.loading._load_shipped.cache_clear()
     root = make_iharmony4_tree(tmp_path / "data")
     results = {}
-    for name, extra in (("default", []), ("given", ["--weights", weights_file])):
+    other = tmp_path / "other.safetensors"
+    torch.manual_seed(7)
+    S2CRNet(S2CRNetConfig()).eval().save(other)  # another model: --weights must matter
+    given = (("default", []), ("given", ["--weights", weights_file]),
+             ("other", ["--weights", other]))  # fmt: skip
+    for name, extra in given:
         code, out, err = run_cli("evaluate", "--data", root, "--no-ssim", *extra)
         assert code == 0, err
         results[name] = out
     assert results["default"] == results["given"]
+    assert results["other"] != results["default"]  # an ignored --weights fails here
     code, out, _ = run_cli("evaluate", "--help")
     assert "default: the model shipped" in " ".join(out.split())
     code, out, _ = run_cli("export-onnx", "--help")

@@ -25,6 +25,8 @@ def test_strength_zero_one_and_between(semantic_model):
     )
     half = harmonize(comp, mask, model=semantic_model, strength=0.5).image.astype(float)
     inside = mask > 0
+    # a model that changes nothing would pass every line below: this one must not
+    assert np.abs(full.image.astype(float) - comp)[inside].mean() > 2
     expected = (comp[inside] + full.image[inside].astype(float)) / 2
     assert np.abs(half[inside] - expected).max() <= 1.0  # the curve is interpolated
 

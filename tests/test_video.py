@@ -222,7 +222,7 @@ def test_bad_inputs_are_one_line_and_leave_nothing(tmp_path, plain, files):
         ((tmp_path / "tone.m4a", tmp_path / "m.png"), "holds no video stream"),
         (
             (tmp_path / "in.mp4", files / "m.png"),
-            "mask is 60x50 but the video's frames are 160x120",
+            "mask is 60x50 but each video frame is 160x120",
         ),
     ]
     Image.fromarray(np.zeros((50, 60), np.uint8)).save(files / "m.png")

@@ -3,7 +3,6 @@ does not import PyTorch for users of the torch-free parts."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
@@ -25,20 +24,3 @@ def lazy_exports(
         return sorted({*namespace, *exports})
 
     return __getattr__, __dir__
-
-
-def deprecated_aliases(module: str, moved: dict[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` for names that moved (name -> ``s2crnet`` submodule now
-    holding it): the name still works, with a :class:`DeprecationWarning`, for one release.
-    The target is imported by name on first use, so the old module does not import it."""
-
-    def __getattr__(name: str) -> Any:
-        if name not in moved:
-            raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        target = f"s2crnet.{moved[name]}"
-        warnings.warn(
-            f"{module}.{name} is deprecated: use {target}.{name}", DeprecationWarning, stacklevel=2
-        )
-        return getattr(import_module(target), name)
-
-    return __getattr__

@@ -17,17 +17,17 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .api import HarmonizeResult, harmonize_picture
 from .errors import InputError
 from .inputs import as_picture, like_input, source_name
 from .pixels import from_unit, to_unit
+from .session import HarmonizeResult, as_harmonizer
 
 __all__ = ["ComposeResult", "compose", "paste"]
 
 
 @dataclass(frozen=True)
 class ComposeResult(HarmonizeResult):
-    """What :func:`compose` returns: a :class:`s2crnet.api.HarmonizeResult` (``image``,
+    """What :func:`compose` returns: a :class:`s2crnet.session.HarmonizeResult` (``image``,
     ``objects``) plus the pasted, not yet harmonized ``composite`` (of the background's
     kind) and its ``mask`` (``(H, W)`` uint8, the cut-out's alpha where it landed)."""
 
@@ -117,26 +117,28 @@ def compose(
     """Paste a cut-out onto a photo (see :func:`paste`) and harmonize it.
 
     ``cutout`` is an RGBA file, array or PIL image; ``background`` anything
-    :func:`s2crnet.harmonize` takes as a composite. The other arguments are
-    :func:`s2crnet.harmonize`'s. The result's ``image`` and ``composite`` are of the
-    background's kind.
-    """
-    from .loading import resolve_model
+    :meth:`s2crnet.Harmonizer.harmonize` takes as a composite. ``model`` is a
+    :class:`~s2crnet.session.Harmonizer` or what :func:`s2crnet.harmonize` takes; the other
+    arguments are :func:`s2crnet.harmonize`'s. The result's ``image`` and ``composite``
+    are of the background's kind.
 
-    model = resolve_model(model, device)
+    Raises:
+        InputError: a cut-out without transparency (or grey), unreadable files, a
+            placement that leaves nothing of the object.
+    """
+    session = as_harmonizer(model, device, labeler)
+    name = source_name(cutout, "object")
     obj = as_picture(cutout, max_pixels)
     if obj.alpha is None or obj.grey:
-        channels = "grey" if obj.grey and obj.alpha is None else "without alpha"
-        name = source_name(cutout, "object")
-        raise InputError(
-            f"{name}: the cut-out is {channels}; give an RGBA PNG whose alpha marks the object"
-        )
-    rgba = np.dstack([obj.rgb, obj.alpha])
+        what = "has no transparency (alpha channel)" if obj.alpha is None else "is grey"
+        raise InputError(f"{name}: the cut-out {what}; give an RGBA PNG whose alpha marks "
+                         "the object, e.g. from a background remover")  # fmt: skip
     picture = as_picture(background, max_pixels)
-    rgb, mask = paste(rgba, picture.rgb, at, scale, source_name(cutout, "object"))
+    rgba = np.dstack([obj.rgb, obj.alpha])  # paste works in [0, 1]: any dtypes mix
+    rgb, mask = paste(rgba, picture.rgb, at, scale, name)
     pasted = replace(picture, rgb=rgb)
-    result, objects = harmonize_picture(
-        pasted, [mask], model, label, [source_name(cutout, "object")], strength, None, labeler
+    result, objects = session.harmonize_picture(
+        pasted, [mask], labels=label, names=[name], strength=strength
     )
     return ComposeResult(
         image=like_input(background, result),

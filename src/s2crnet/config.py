@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
-import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
 __all__ = [
@@ -97,23 +95,6 @@ class S2CRNetConfig:
         """This config without its calibration (:data:`CALIBRATION_FIELDS` at their
         defaults): two models with equal architectures can share weights."""
         return replace(self, **{name: _DEFAULTS[name] for name in CALIBRATION_FIELDS})
-
-    def effective_strength(self, strength: float = 1.0) -> float:
-        """The strength the curves are applied at: the user's ``strength`` times the
-        calibrated ``curve_strength`` (the one place this product is made). A ``strength``
-        that is not a finite number >= 0 is refused as the caller gave it.
-
-        >>> S2CRNetConfig(curve_strength=0.5).effective_strength(3)
-        1.5
-        >>> import numpy as np
-        >>> float(S2CRNetConfig(curve_strength=0.5).effective_strength(np.float32(2)))
-        1.0
-        """
-        if isinstance(strength, bool) or not isinstance(strength, numbers.Real):
-            raise ValueError(f"strength must be a finite number >= 0, got {strength!r}")
-        if not math.isfinite(strength) or strength < 0:
-            raise ValueError(f"strength must be a finite number >= 0, got {strength}")
-        return strength * self.curve_strength
 
 
 #: Fields that calibrate a trained model rather than shape it (training ignores them).

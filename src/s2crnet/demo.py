@@ -51,8 +51,10 @@ def _rgb(image: np.ndarray | None, what: str) -> np.ndarray:
 
 
 def editor_mask(mask: np.ndarray | None, painted: Any, shape: tuple[int, int]) -> np.ndarray:
-    """The uploaded mask, or else the brush strokes painted over the composite."""
+    """The uploaded mask, or else the brush strokes painted over the composite, fitted to
+    it (:func:`s2crnet.inputs.fit_mask`)."""
     from .images import mask_from_array
+    from .inputs import fit_mask
 
     if mask is not None:
         values = mask_from_array(np.asarray(mask), "mask")
@@ -64,12 +66,7 @@ def editor_mask(mask: np.ndarray | None, painted: Any, shape: tuple[int, int]) -
             raise InputError("mask: upload a mask or paint the object with the brush")
         values = np.maximum.reduce([s[..., 3] for s in strokes if s.ndim == 3])
         values = np.where(values > 0, 255, 0).astype(np.uint8)
-    if values.shape != shape:
-        raise InputError(
-            f"mask: it is {values.shape[1]}x{values.shape[0]} but the composite is "
-            f"{shape[1]}x{shape[0]}"
-        )
-    return values
+    return fit_mask(values, shape, "mask")
 
 
 def harmonize_arrays(
@@ -80,14 +77,14 @@ def harmonize_arrays(
     model: Any = None,
     labeler: Any = None,
 ):
-    """Harmonize an RGB array with its mask; returns ``(image, object result)``."""
-    from .api import harmonize
-    from .loading import resolve_model
+    """Harmonize an RGB array with its mask; returns ``(image, object result)``.
+    ``model``: a :class:`~s2crnet.session.Harmonizer` or what :func:`s2crnet.harmonize`
+    takes."""
+    from .session import as_harmonizer
 
-    model = resolve_model(model)
-    label = _model_label(label, model)
-    result = harmonize(composite, mask, model=model, label=label, strength=float(strength),
-                       labeler=labeler)  # fmt: skip
+    session = as_harmonizer(model, None, labeler)
+    label = _model_label(label, session)
+    result = session.harmonize(composite, mask, label=label, strength=float(strength))
     return result.image, result.objects[0]
 
 
@@ -105,16 +102,16 @@ def compose_arrays(
     """Paste an RGBA cut-out (``x``, ``y``: its top-left corner; None centres it) and
     harmonize it; returns ``(composite, image, object result)``."""
     from .compose import compose
-    from .loading import resolve_model
+    from .session import as_harmonizer
 
-    model = resolve_model(model)
+    session = as_harmonizer(model, None, labeler)
     if cutout is None or background is None:
         raise InputError("cut-out and background: upload both")
     at = None if x is None or y is None or x < 0 or y < 0 else (int(x), int(y))
-    label = _model_label(label, model)
+    label = _model_label(label, session)
     result = compose(np.asarray(cutout), _rgb(background, "background"), at=at,
-                     scale=float(scale), model=model, strength=float(strength), label=label,
-                     labeler=labeler)  # fmt: skip
+                     scale=float(scale), model=session, strength=float(strength),
+                     label=label)  # fmt: skip
     return result.composite, result.image, result.objects[0]
 
 
@@ -137,10 +134,9 @@ def download_files(image: np.ndarray, obj: Any, calibration: float, folder: Path
     return [str(folder / n) for n in (name, "curves.json", "grade.cube")]
 
 
-def _model_label(label: str, model: Any) -> str | None:
+def _model_label(label: str, session: Any) -> str | None:
     """The page always offers a class; models without classes get none (no warning)."""
-    config = getattr(model, "config", None)
-    return label if config is None or config.semantic else None
+    return label if session.semantic else None
 
 
 def _label(obj: Any) -> str | None:
@@ -156,17 +152,19 @@ def _summary(obj: Any) -> str:
 
 
 def build_demo(model: Any = None, labeler: Any = None):
-    """The Gradio app (not launched). ``model``: as for :func:`s2crnet.harmonize`."""
+    """The Gradio app (not launched). ``model``: a :class:`~s2crnet.session.Harmonizer`
+    or what :func:`s2crnet.harmonize` takes."""
     require("gradio", "s2crnet demo", extra="demo")
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no calls home
     import gradio as gr
 
-    from .loading import resolve_model
+    from .session import as_harmonizer
+    from .video.options import DEFAULT_SMOOTH
 
-    model = resolve_model(model)
-    calibration = model.config.curve_strength
+    session = as_harmonizer(model, None, labeler).load()
+    calibration = session.calibration
     work = Path(tempfile.mkdtemp(prefix="s2crnet-demo-"))
     counter = iter(range(1 << 62))
 
@@ -188,13 +186,13 @@ def build_demo(model: Any = None, labeler: Any = None):
     def from_mask(painted, mask, strength, label):
         composite = _rgb((painted or {}).get("background"), "composite")
         values = editor_mask(mask, painted, composite.shape[:2])
-        image, obj = harmonize_arrays(composite, values, strength, label, model, labeler)
+        image, obj = harmonize_arrays(composite, values, strength, label, session)
         return outputs(composite, image, obj)
 
     @page_errors
     def from_cutout(cutout, background, x, y, scale, strength, label):
         composite, image, obj = compose_arrays(cutout, background, x, y, scale, strength,
-                                               label, model, labeler)  # fmt: skip
+                                               label, session)  # fmt: skip
         return outputs(composite, image, obj)
 
     @page_errors
@@ -205,9 +203,9 @@ def build_demo(model: Any = None, labeler: Any = None):
 
         out = work / f"{next(counter):06d}" / "result.mp4"
         out.parent.mkdir(parents=True)
-        result = harmonize_video(video, mask_file, out, model=model, strength=float(strength),
-                                 smooth=float(smooth), label=_model_label(label, model),
-                                 labeler=labeler)  # fmt: skip
+        result = harmonize_video(video, mask_file, out, model=session, strength=float(strength),
+                                 smooth=float(smooth),
+                                 label=_model_label(label, session))  # fmt: skip
         cuts = f", scene cuts at {list(result.scene_cuts)}" if result.scene_cuts else ""
         text = f"{result.frames} frames, flicker {result.flicker:.2f} levels{cuts}."
         return str(out), text
@@ -216,7 +214,7 @@ def build_demo(model: Any = None, labeler: Any = None):
     def api_harmonize(composite, mask, strength):
         composite = _rgb(composite, "composite")
         values = editor_mask(mask, None, composite.shape[:2])
-        return harmonize_arrays(composite, values, strength, AUTO, model, labeler)[0]
+        return harmonize_arrays(composite, values, strength, AUTO, session)[0]
 
     example = [str(p) for p in EXAMPLE] if all(p.is_file() for p in EXAMPLE) else [None, None]
     with gr.Blocks(title="s2crnet: image harmonization", analytics_enabled=False) as demo:
@@ -252,7 +250,7 @@ def build_demo(model: Any = None, labeler: Any = None):
                         clip = gr.Video(label="Video", sources=["upload"], elem_id="clip")
                         clip_mask = gr.Image(label="Mask (one for every frame)",
                                              type="filepath", image_mode="L")  # fmt: skip
-                        smooth = gr.Slider(0, 0.99, value=0.8, step=0.01,
+                        smooth = gr.Slider(0, 0.99, value=DEFAULT_SMOOTH, step=0.01,
                                            label="Smoothing in time")  # fmt: skip
                         run_video = gr.Button("Harmonize the video", variant="primary",
                                               elem_id="run-video")  # fmt: skip

@@ -40,8 +40,9 @@ Method = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
 
 def make_method(name: str, model: Any = None, strength: float = 1.0) -> Method:
-    """The harmonization function for a method name (``strength`` multiplies the model's
-    curve strength, as in :func:`s2crnet.harmonize`)."""
+    """The harmonization function for a method name. ``model`` (method ``model``) is a
+    :class:`~s2crnet.session.Harmonizer` or what :func:`s2crnet.harmonize` takes;
+    ``strength`` is as for :func:`s2crnet.harmonize`."""
     if name == "identity":
         return lambda composite, mask, label: composite
     if name == "reinhard":
@@ -51,14 +52,16 @@ def make_method(name: str, model: Any = None, strength: float = 1.0) -> Method:
     if name == "model":
         if model is None:
             raise ValueError("method 'model' needs a model (--weights)")
-        from .predict import image_curves
-        from .render import apply_curves
+        from .session import as_harmonizer
+
+        session = as_harmonizer(model)
 
         def run(composite: np.ndarray, mask: np.ndarray, label: int) -> np.ndarray:
-            index = label if model.config.semantic else None
-            return apply_curves(
-                composite, mask, image_curves(model, composite, mask, index, strength)
+            labels = label if session.semantic else None
+            result, _ = session.harmonize_picture(
+                Picture(rgb=composite), [mask], labels=labels, strength=strength
             )
+            return result.rgb
 
         return run
     raise ValueError(f"unknown method {name!r}; choose from {', '.join(METHODS)}")

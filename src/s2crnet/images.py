@@ -67,6 +67,7 @@ class Picture:
         grey: the source had one colour channel (results are turned back into grey).
         orientation: the EXIF orientation (1-8) that was applied when reading.
         icc_profile: the source's ICC profile, kept for writing.
+        source: the file it was read from (messages name it), or None.
     """
 
     rgb: np.ndarray
@@ -74,6 +75,7 @@ class Picture:
     grey: bool = False
     orientation: int = 1
     icc_profile: bytes | None = None
+    source: str | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -96,6 +98,11 @@ class RawMask:
 
     def oriented(self, orientation: int | None = None) -> np.ndarray:
         return orient(self.values, self.orientation if orientation is None else orientation)
+
+
+def mask_picture(values: np.ndarray) -> Picture:
+    """An ``(H, W)`` uint8 mask as a grey :class:`Picture`, to be written as an image."""
+    return Picture(rgb=np.ascontiguousarray(np.dstack([values] * 3)), grey=True)
 
 
 # --------------------------------------------------------------------------- orientation
@@ -287,7 +294,7 @@ def read_image(path: str | os.PathLike, max_pixels: int | None = None) -> Pictur
             alpha=None if pic.alpha is None else orient(pic.alpha, orientation),
             orientation=orientation,
         )
-    return pic
+    return replace(pic, source=str(path))
 
 
 # --------------------------------------------------------------------------- masks

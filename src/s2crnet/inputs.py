@@ -31,10 +31,10 @@ from .pixels import from_unit
 
 __all__ = [
     "Reference",
-    "align_mask",
     "as_picture",
     "as_raw_mask",
     "check_overlaps",
+    "fit_mask",
     "like_input",
     "load_inputs",
     "load_masks",
@@ -54,7 +54,10 @@ def _is_pil(value: Any) -> bool:
 
 
 def source_name(source: Any, default: str) -> str:
-    """How messages name an input: its path, or ``default`` for an array or PIL image."""
+    """How messages name an input: its path (a :class:`Picture`'s file), or ``default``
+    for an array or PIL image."""
+    if isinstance(source, Picture):
+        return source.source or default
     return str(source) if isinstance(source, str | os.PathLike) else default
 
 
@@ -64,7 +67,9 @@ def size_text(shape: tuple[int, ...]) -> str:
 
 
 def as_picture(image: Any, max_pixels: int | None = None) -> Picture:
-    """A file path, numpy array or PIL image as a :class:`Picture`."""
+    """A file path, numpy array, PIL image or :class:`Picture` as a :class:`Picture`."""
+    if isinstance(image, Picture):
+        return image
     if isinstance(image, str | os.PathLike):
         return read_image(image, max_pixels)
     if isinstance(image, np.ndarray):
@@ -87,23 +92,44 @@ def as_raw_mask(mask: Any, max_pixels: int | None = None) -> RawMask:
     raise InputError(f"mask: expected a file path, numpy array or PIL image, got {type(mask)}")
 
 
-def align_mask(
-    raw: RawMask, picture: Picture, mask_name: str, comp_name: str, role: str = "composite"
+def fit_mask(
+    raw: RawMask | np.ndarray,
+    shape: tuple[int, int],
+    mask_name: str,
+    picture_name: str = "the composite",
+    *,
+    orientation: int = 1,
+    rotation: int = 0,
 ) -> np.ndarray:
-    """The mask in the picture's orientation: a mask stored without the picture's EXIF
-    rotation follows it. ``role`` names the picture in messages ("composite",
-    "reference photo")."""
+    """The one way a mask is fitted to its picture: the ``(H, W)`` uint8 mask in the
+    picture's ``shape``, or an :class:`InputError` naming both.
+
+    A mask stored without the picture's EXIF ``orientation`` follows it; a mask drawn on
+    the displayed picture of a video rotated by ``rotation`` degrees is turned back to the
+    frames' stored orientation.
+
+    >>> fit_mask(np.zeros((2, 3), np.uint8), (3, 2), "m.png", rotation=90).shape
+    (3, 2)
+    """
+    raw = raw if isinstance(raw, RawMask) else RawMask(raw)
     values = raw.oriented()
-    if values.shape != picture.shape and picture.orientation != 1:
-        candidate = raw.oriented(picture.orientation)
-        if candidate.shape == picture.shape:
+    if values.shape != shape and orientation != 1:
+        candidate = raw.oriented(orientation)
+        if candidate.shape == shape:
             values = candidate
-    if values.shape != picture.shape:
+    turns = (rotation // 90) % 4
+    if values.shape != shape and turns % 2 and values.shape == shape[::-1]:
+        values = np.ascontiguousarray(np.rot90(values, -turns))
+    if values.shape != shape:
         raise InputError(
-            f"{mask_name}: mask is {size_text(values.shape)} but the {role} {comp_name} is "
-            f"{size_text(picture.shape)}"
+            f"{mask_name}: mask is {size_text(values.shape)} but {picture_name} is "
+            f"{size_text(shape)}"
         )
     return values
+
+
+def _fit_to(raw: RawMask, picture: Picture, mask_name: str, picture_name: str) -> np.ndarray:
+    return fit_mask(raw, picture.shape, mask_name, picture_name, orientation=picture.orientation)
 
 
 def load_inputs(
@@ -121,7 +147,7 @@ def load_inputs(
     picture = as_picture(composite, max_pixels)
     raw = as_raw_mask(mask, max_pixels)
     names = source_name(mask, "mask"), source_name(composite, "composite")
-    return picture, align_mask(raw, picture, *names)
+    return picture, _fit_to(raw, picture, names[0], f"the composite {names[1]}")
 
 
 def load_masks(
@@ -133,7 +159,7 @@ def load_masks(
     """Decode several masks for one picture: ``(H, W)`` uint8 arrays and their names."""
     names = [source_name(m, f"mask {i + 1}") for i, m in enumerate(masks)]
     return [
-        align_mask(as_raw_mask(m, max_pixels), picture, n, composite_name)
+        _fit_to(as_raw_mask(m, max_pixels), picture, n, f"the composite {composite_name}")
         for m, n in zip(masks, names, strict=True)
     ], names
 
@@ -206,12 +232,11 @@ def load_reference(
     picture = as_picture(reference, max_pixels)
     values = None
     if reference_mask is not None:
-        values = align_mask(
+        values = _fit_to(
             as_raw_mask(reference_mask, max_pixels),
             picture,
             source_name(reference_mask, "reference mask"),
-            source_name(reference, "reference"),
-            "reference photo",
+            f"the reference photo {source_name(reference, 'reference')}",
         )
     return Reference(picture.rgb, values)
 
@@ -235,7 +260,10 @@ def union(masks: list[np.ndarray]) -> np.ndarray:
 
 def like_input(original: Any, picture: Picture) -> Any:
     """The picture as the kind of image the user gave: an array of the input's dtype and
-    shape, a PIL image, or (for a file) the decoded array."""
+    shape, a PIL image, a :class:`Picture` (with its ICC profile), or (for a file) the
+    decoded array."""
+    if isinstance(original, Picture):
+        return picture
     pixels = picture.channels()
     if isinstance(original, np.ndarray):
         return pixels.reshape(original.shape).astype(original.dtype, copy=False)

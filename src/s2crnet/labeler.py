@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ._lazy import deprecated_aliases
 from .atomic import write_atomic
 from .config import LabelerConfig
 from .errors import WeightsError
@@ -25,10 +24,6 @@ from .labels import LABELS, LabelGuess
 
 __all__ = ["Labeler", "load_labeler"]
 
-# moved to s2crnet.loading (which chooses the models that run) in 0.2
-__getattr__ = deprecated_aliases(
-    __name__, {"default_labeler": "loading", "DEFAULT_LABELER": "loading"}
-)
 
 FORMAT_NAME = "s2crnet-labeler"
 

@@ -140,16 +140,18 @@ def _load_shipped(which: str, device: str) -> Any:
     return load_labeler(DEFAULT_LABELER, device)
 
 
-def resolve_model(model: Any, device: str | None = None) -> CurvePredictor:
-    """A model object, a weights path (``.onnx`` runs on ONNX Runtime, anything else is
-    loaded with :func:`load_model`), or None for the default model."""
+def resolve_model(
+    model: Any, device: str | None = None, providers: list[str] | None = None
+) -> CurvePredictor:
+    """A model object, a weights path (``.onnx`` runs on ONNX Runtime with ``providers``,
+    anything else is loaded with :func:`load_model`), or None for the default model."""
     if model is None:
         return default_model(device or "cpu")
     if isinstance(model, str | os.PathLike):
         if Path(model).suffix.lower() == ".onnx":
             from .runtime import OnnxModel
 
-            return OnnxModel(model)
+            return OnnxModel(model, providers=providers)
         return load_model(Path(model), device=device or "cpu")
     if device is not None and hasattr(model, "to"):
         model = model.to(device)

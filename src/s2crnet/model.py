@@ -16,7 +16,6 @@ The model only predicts curves; :func:`s2crnet.curves.render_curves` applies the
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -297,11 +296,3 @@ class S2CRNet(nn.Module):
             x = render_curves(x, curves[:, n])
             outputs.append(x * mask + composite * (1.0 - mask))
         return outputs
-
-    @staticmethod
-    def render(composite: Tensor, mask: Tensor, curves: Tensor) -> list[Tensor]:
-        """Deprecated name of :meth:`render_stages` (kept for one release)."""
-        warnings.warn(
-            "S2CRNet.render is deprecated: use S2CRNet.render_stages", DeprecationWarning, 2
-        )
-        return S2CRNet.render_stages(composite, mask, curves)

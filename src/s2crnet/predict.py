@@ -1,49 +1,47 @@
-"""Running the networks on thumbnails: curves for an object, the class of an object.
+"""Running the networks on thumbnails: an object's Eq. 1 weights, an object's class.
 
-The layer between the inputs (a picture and its masks, made into thumbnails by
-:mod:`s2crnet.thumbnails`) and the curves (:class:`s2crnet.curves.Curves`): it works with
-any :class:`~s2crnet.loading.CurvePredictor` (PyTorch or ONNX Runtime) and applies the
-model's calibration (:meth:`s2crnet.config.S2CRNetConfig.effective_strength`).
+The layer between the thumbnails (:mod:`s2crnet.thumbnails`) and the curves: it works with
+any :class:`~s2crnet.loading.CurvePredictor` (PyTorch or ONNX Runtime) and knows nothing of
+strength or calibration (:class:`s2crnet.session.Harmonizer` adds them).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .curves.value import Curves
 from .labels import LabelGuess
 from .loading import CurvePredictor, LabelPredictor
-from .thumbnails import label_view, thumbnails
+from .thumbnails import foreground_thumbnail, label_view
 
-__all__ = ["LABEL_SQUARE", "guess_object", "image_curves", "object_curves"]
+__all__ = ["LABEL_SQUARE", "guess_object", "object_params"]
 
 #: The side of the square thumbnail the labeler's view is cut from (as in training).
 LABEL_SQUARE = 256
 
 
-def object_curves(
+def object_params(
     model: CurvePredictor,
-    foreground: np.ndarray,
+    square: np.ndarray,
+    square_mask: np.ndarray,
     background: np.ndarray,
     label: int | None,
-    strength: float = 1.0,
-) -> Curves:
-    """The model's curves for one thumbnail pair (``(1, 3, S, S)`` float32 in [0, 1]),
-    at the user's ``strength`` times the model's calibration."""
-    params = model.curves_from_thumbnails(foreground, background, label)
-    return Curves(params, model.config.effective_strength(strength))
+) -> np.ndarray:
+    """The model's Eq. 1 weights for one object.
 
+    Args:
+        model: the curve predictor.
+        square: ``(S, S, 3)`` the picture as a square thumbnail (any dtype; ``S`` is
+            usually the model's ``config.thumbnail``).
+        square_mask: ``(S, S)`` uint8 the object's mask at that size.
+        background: ``(1, 3, S, S)`` float32 in [0, 1], the background thumbnail (of this
+            picture's objects, or of a reference photo).
+        label: the class index for semantic models, else None.
 
-def image_curves(
-    model: CurvePredictor,
-    rgb: np.ndarray,
-    mask: np.ndarray,
-    label: int | None = None,
-    strength: float = 1.0,
-) -> Curves:
-    """Curves for one full-resolution ``(H, W, 3)`` image and ``(H, W)`` uint8 mask."""
-    foreground, background = thumbnails(rgb, mask, model.config.thumbnail)
-    return object_curves(model, foreground, background, label, strength)
+    Returns:
+        ``(stages, 3, L)`` float weights.
+    """
+    foreground = foreground_thumbnail(square, square_mask, square.shape[0])
+    return model.curves_from_thumbnails(foreground, background, label)
 
 
 def guess_object(

@@ -22,7 +22,6 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ._lazy import deprecated_aliases
 from .atomic import write_atomic
 from .config import BACKBONES, S2CRNetConfig
 from .errors import WeightsError
@@ -38,7 +37,6 @@ __all__ = [
 ]
 
 # moved to s2crnet.loading (which builds the model from what this module reads)
-__getattr__ = deprecated_aliases(__name__, {"load_model": "loading", "save_model": "loading"})
 
 FORMAT_NAME = "s2crnet"
 FORMAT_VERSION = "1"

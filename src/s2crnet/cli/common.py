@@ -173,13 +173,19 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
     tqdm.write(f"s2crnet: warning: {message}", file=sys.stderr)
 
 
-def load_model_for(
-    weights: Path | None, device: str, backend: str = "torch", onnx_file: Path | None = None
+def harmonizer_for(
+    weights: Path | None,
+    device: str = "cpu",
+    backend: str | None = None,
+    onnx_file: Path | None = None,
+    labeler: Path | None = None,
 ):
-    """The model for a command: PyTorch weights, an ONNX file, or the default.
+    """The command's :class:`~s2crnet.session.Harmonizer`: PyTorch weights, an ONNX file,
+    or the shipped model, loaded now (with a ``--labeler`` file, if the model uses one), so
+    that a bad file fails before any work. Says on stderr that the model is loading
+    (importing PyTorch takes seconds)."""
+    from ..session import Harmonizer
 
-    Says on stderr that the model is loading (importing PyTorch takes seconds).
-    """
     if backend == "onnxruntime" or onnx_file is not None:
         if backend == "torch":
             raise InputError("--onnx runs on --backend onnxruntime, not torch")
@@ -187,27 +193,18 @@ def load_model_for(
             raise InputError("--backend onnxruntime needs --onnx MODEL.onnx (s2crnet export-onnx)")
         if weights is not None:
             raise InputError("give --weights (PyTorch) or --onnx (ONNX Runtime), not both")
-        from ..runtime import OnnxModel
-
-        providers = None
-        if device == "cuda":
-            import onnxruntime
-
-            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-                raise InputError(
-                    "--device cuda: this onnxruntime has no CUDA provider (install onnxruntime-gpu)"
-                )
-            providers = ["CUDAExecutionProvider"]
         status(f"loading the model {onnx_file} (ONNX Runtime)...")
-        return OnnxModel(onnx_file, providers=providers)
-    status(f"loading the model {weights or '(shipped default)'}...")
-    import torch
+        session = Harmonizer(onnx_file, backend="onnxruntime", device=device, labeler=labeler)
+    else:
+        status(f"loading the model {weights or '(shipped default)'}...")
+        if device == "cuda":
+            import torch
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device cuda: CUDA is not available on this machine")
-    from ..loading import default_model, load_model
-
-    return default_model(device) if weights is None else load_model(weights, device=device)
+            if not torch.cuda.is_available():
+                raise InputError("--device cuda: CUDA is not available on this machine")
+        session = Harmonizer(weights, backend="torch", device=device, labeler=labeler)
+    session.load()
+    return session if labeler is None else session.load_labeler()
 
 
 def check_label(label: str | None) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import labeler_option, load_model_for, reports_errors, status, weights_option
+from .common import harmonizer_for, labeler_option, reports_errors, status, weights_option
 from .group import cli
 
 
@@ -25,10 +25,6 @@ def demo(host: str, port: int, weights: Path | None, labeler: Path | None) -> No
     require("gradio", "s2crnet demo", extra="demo")
     from ..demo import launch
 
-    model = load_model_for(weights, "cpu")
-    if labeler is not None:
-        from ..loading import resolve_labeler
-
-        labeler = resolve_labeler(labeler)
+    session = harmonizer_for(weights, "cpu", labeler=labeler)
     status(f"serving on http://{host}:{port} (Ctrl-C stops it)")
-    launch(host, port, model, labeler)
+    launch(host, port, session)

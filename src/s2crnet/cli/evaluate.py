@@ -11,7 +11,7 @@ from .common import (
     InputError,
     check_output,
     device_option,
-    load_model_for,
+    harmonizer_for,
     reports_errors,
     strength_option,
     weights_option,
@@ -96,9 +96,9 @@ def evaluate(
             published_scores = read_published(published)
         except (FileNotFoundError, ValueError) as exc:
             raise InputError(str(exc)) from None
-    model = None
+    session = None
     if method == "model":
-        model = load_model_for(weights, device)
+        session = harmonizer_for(weights, device)
     elif weights is not None or strength != 1.0:
         raise InputError(f"--weights and --strength are only for --method model, not {method}")
     if json_file is not None:
@@ -118,7 +118,7 @@ def evaluate(
         results = run_evaluation(
             data,
             method,
-            model,
+            session,
             protocol,
             subset_list,
             split,

@@ -9,8 +9,8 @@ import click
 from .common import (
     InputError,
     check_output,
+    harmonizer_for,
     labeler_option,
-    load_model_for,
     output_option,
     reports_errors,
     weights_option,
@@ -47,15 +47,15 @@ def export_onnx(
     from ..atomic import OutputSet
     from ..export.onnx import export_labeler_onnx, sample_inputs, verify_labeler_onnx, verify_onnx
     from ..export.onnx import export_onnx as run_export
-    from ..loading import resolve_labeler
     from ..runtime import labeler_path
 
     check_output(output, (weights,) if weights is not None else (), suffixes=(".onnx",))
-    model = load_model_for(weights, "cpu")
-    inputs = sample_inputs(model.config.thumbnail, [tuple(map(str, p)) for p in check_image])
     if labeler is not None and not labeler.is_file():
         raise InputError(f"{labeler}: no such labeler file")
-    guesser = resolve_labeler(labeler) if model.config.semantic else None
+    session = harmonizer_for(weights, "cpu", "torch", None, labeler)
+    model = session.model
+    inputs = sample_inputs(session.thumbnail, [tuple(map(str, p)) for p in check_image])
+    guesser = session.labeler if session.semantic else None
     sibling = labeler_path(output)
     worst: list[float] = []
     try:  # each verified before it takes its name: a failed check writes nothing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,8 @@ from .common import (
     check_distinct,
     check_label,
     check_output,
+    harmonizer_for,
     labeler_option,
-    load_model_for,
     max_pixels_option,
     model_options,
     output_option,
@@ -41,8 +41,8 @@ EXTRA_OUTPUTS = {
 @dataclass(frozen=True)
 class HarmonizeOptions:
     """What one harmonization was asked for on the command line (``harmonize`` and
-    ``compose``): the options of :func:`harmonize_options`, plus ``model_name`` for the
-    curve files."""
+    ``compose``): the options of :func:`harmonize_options` but the model's (those build
+    the :class:`~s2crnet.session.Harmonizer`)."""
 
     labels: tuple[str, ...] = ()
     strength: float = 1.0
@@ -52,9 +52,7 @@ class HarmonizeOptions:
     plot_curves: Path | None = None
     compare: Path | None = None
     quality: int = 95
-    labeler: Any = None  # a file, or the labeler loaded from it
     max_pixels: int | None = None
-    model_name: str = "default"
 
     @classmethod
     def take(cls, given: dict[str, Any], **more: Any) -> HarmonizeOptions:
@@ -76,7 +74,7 @@ def _harmonize_one(
     composite: Path,
     masks: list[Path],
     output: Path,
-    model: Any,
+    session: Any,
     options: HarmonizeOptions,
     label_map: Path | None = None,
     reference: tuple[Path, Path | None] | None = None,
@@ -90,55 +88,55 @@ def _harmonize_one(
         picture, masks or None, label_map, str(composite), options.max_pixels
     )
     ref = None if reference is None else load_reference(*reference, options.max_pixels)
-    return write_harmonized(composite, picture, values, names, output, model, options, ref)
+    result, objects = session.harmonize_picture(
+        picture, values, labels=list(options.labels) or None, names=names,
+        strength=options.strength, reference=ref,
+    )  # fmt: skip
+    _report_guesses(objects)
+    files = _result_files(composite, picture, result, values, objects, output, session, options)
+    return _write(files)
 
 
-def write_harmonized(
-    composite: Path,
-    picture: Any,
-    values: list,
-    names: list[str],
-    output: Path,
-    model: Any,
-    options: HarmonizeOptions,
-    reference: Any = None,
-    more: list | None = None,
-) -> list[tuple[Path, str]]:
-    """Harmonize a decoded picture and write the result, the extra outputs and ``more``
-    (``(path, bytes, what, check)``) all or nothing; returns each file and what it holds."""
-    from ..api import harmonize_picture
-    from ..atomic import OutputSet
-    from ..images import encode_image, verify_image
-
-    labels = list(options.labels) or None
-    result, objects = harmonize_picture(
-        picture, values, model, labels, names, options.strength, reference, options.labeler
-    )
+def _report_guesses(objects) -> None:
     for obj in objects:
         if obj.guess is not None:
             status(f"{obj.mask}: label auto -> {obj.guess}")
-    image = encode_image(output, result, options.quality)
-    files = [(output, image, "the harmonized image", verify_image(result.shape))]
-    files += _extras(composite, picture, result, values, objects, options, model)
-    files += more or []
+
+
+def _write(files: list) -> list[tuple[Path, str]]:
+    """``(path, bytes or text, what it holds, check)`` written all or nothing; returns
+    each file and what it holds."""
+    from ..atomic import OutputSet
+
     with OutputSet() as outputs:
         for path, data, _, check in files:
             outputs.add(path, data, check)
     return [(path, what) for path, _, what, _ in files]
 
 
-def _extras(composite, picture, result, masks, objects, options: HarmonizeOptions, model) -> list:
+def _result_files(
+    composite, picture, result, masks, objects, output: Path, session, options
+) -> list:
+    """The harmonized image and the extra outputs, made in memory."""
+    from ..images import encode_image, verify_image
+
+    image = encode_image(output, result, options.quality)
+    files = [(output, image, "the harmonized image", verify_image(result.shape))]
+    return files + _extras(composite, picture, result, masks, objects, options, session)
+
+
+def _extras(composite, picture, result, masks, objects, options: HarmonizeOptions, session) -> list:
     """The extra outputs' ``(path, bytes or text, what it holds, check)``, made in memory."""
     from ..labels import LABELS
 
     count = len(objects)
-    calibration = model.config.curve_strength
+    calibration = session.calibration
     files = []
     for i, obj in enumerate(objects):
         which = f"object {i + 1}, {obj.mask}" if count > 1 else obj.mask
         if options.save_curves is not None:
             label = None if obj.label is None else LABELS[obj.label]
-            info = {"model": options.model_name, "composite": str(composite), "mask": obj.mask}
+            info = {"model": session.name, "composite": str(composite), "mask": obj.mask}
             info["label"] = label
             if obj.guess is not None:
                 info |= {"label_source": "auto", "label_probability": obj.guess.probability}
@@ -167,7 +165,7 @@ def _extras(composite, picture, result, masks, objects, options: HarmonizeOption
 
 
 def _harmonize_folder(
-    composites: Path, masks: Path, out_dir: Path, model, options: HarmonizeOptions
+    composites: Path, masks: Path, out_dir: Path, session, options: HarmonizeOptions
 ) -> None:
     from tqdm import tqdm
 
@@ -195,7 +193,7 @@ def _harmonize_folder(
                 raise InputError(f"{composite}: no mask for it in {masks}")
             output = out_dir / composite.name
             check_output(output, (composite, mask))
-            _harmonize_one(composite, [mask], output, model, options)
+            _harmonize_one(composite, [mask], output, session, options)
             done += 1
         except user_errors() as exc:
             failures.append(str(exc))
@@ -214,19 +212,6 @@ def _harmonize_folder(
         for line in failures:
             click.echo(f"  {line}", err=True)
         sys.exit(EXIT_USER_ERROR)
-
-
-def _load_models(
-    weights, device, backend, onnx_file, options: HarmonizeOptions
-) -> tuple[Any, HarmonizeOptions]:
-    """The curve model, and the options with a ``--labeler`` file loaded (once for every
-    image)."""
-    model = load_model_for(weights, device, backend, onnx_file)
-    if options.labeler is not None and model.config.semantic:
-        from ..loading import resolve_labeler
-
-        options = replace(options, labeler=resolve_labeler(options.labeler))
-    return model, options
 
 
 def _existing(path: Path | None, what: str) -> None:
@@ -346,13 +331,14 @@ def harmonize(
     a0041_1_5.jpg -> a0041_1.png) and written to the folder OUTPUT under its own name;
     failures are listed at the end.
     """
-    options = HarmonizeOptions.take(given, model_name=str(onnx_file or weights or "default"))
+    labeler = given.pop("labeler")
+    options = HarmonizeOptions.take(given)
     for label in options.labels:
         check_label(label)
     _existing(composite, "file or folder")
     for path in masks:
         _existing(path, "file or folder")
-    for path in (label_map, reference_image, reference_mask, options.labeler):
+    for path in (label_map, reference_image, reference_mask, labeler):
         _existing(path, "file")
     if reference_mask is not None and reference_image is None:
         raise InputError("--reference-mask needs --reference-image")
@@ -365,8 +351,8 @@ def harmonize(
                 f"--{extras[0].replace('_', '-') if extras else 'reference-image'}"
                 " works on one composite, not a folder"
             )
-        model, options = _load_models(weights, device, backend, onnx_file, options)
-        _harmonize_folder(composite, masks[0], output, model, options)
+        session = harmonizer_for(weights, device, backend, onnx_file, labeler)
+        _harmonize_folder(composite, masks[0], output, session, options)
         return
     if bool(masks) == (label_map is not None):
         raise InputError("give the object MASKS or --label-map (one of them)")
@@ -376,9 +362,9 @@ def harmonize(
     given_inputs = (label_map, reference_image, reference_mask)
     inputs = (composite, *masks, *[p for p in given_inputs if p is not None])
     _check_targets(output, inputs, options)
-    model, options = _load_models(weights, device, backend, onnx_file, options)
+    session = harmonizer_for(weights, device, backend, onnx_file, labeler)
     reference = None if reference_image is None else (reference_image, reference_mask)
-    written = _harmonize_one(composite, list(masks), output, model, options, label_map, reference)
+    written = _harmonize_one(composite, list(masks), output, session, options, label_map, reference)
     for path, what in written:
         click.echo(f"wrote {path} ({what})", err=True)
 
@@ -406,25 +392,15 @@ def apply_curves(
     max_pixels: int | None,
 ) -> None:
     """Apply a saved (possibly hand-edited) curve file to IMAGE inside MASK."""
-    from dataclasses import replace
-
-    from ..curves import read_curve_file
-    from ..images import write_image
-    from ..inputs import load_inputs
-    from ..render import apply_curves as render
+    from ..images import read_image, write_image
+    from ..session import Harmonizer
 
     for path in (image, mask, curves):
         _existing(path, "file")
     check_output(output, (image, mask, curves))
-    try:
-        text = curves.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{curves}: cannot read the curve file ({exc})") from None
-    loaded, calibration = read_curve_file(text, str(curves))
-    if strength is not None:
-        loaded = loaded.with_strength(strength * calibration)
-    picture, values = load_inputs(image, mask, max_pixels)
-    write_image(output, replace(picture, rgb=render(picture.rgb, values, loaded)), quality=quality)
+    picture = read_image(image, max_pixels)  # a Picture in, a Picture out: its profile kept
+    result = Harmonizer().apply(picture, mask, curves, strength=strength, max_pixels=max_pixels)
+    write_image(output, result, quality=quality)
     click.echo(f"wrote {output}", err=True)
 
 
@@ -469,47 +445,32 @@ def compose(
 ) -> None:
     """Paste the cut-out OBJECT (an RGBA PNG: its alpha is the mask, soft edges kept) onto
     BACKGROUND and harmonize it, with the options of harmonize."""
-    from dataclasses import replace
+    from ..compose import compose as run
+    from ..images import encode_image, mask_picture, read_image, verify_image
 
-    import numpy as np
-
-    from ..compose import paste
-    from ..images import Picture, encode_image, read_image, verify_image
-
-    options = HarmonizeOptions.take(given, model_name=str(onnx_file or weights or "default"))
+    labeler = given.pop("labeler")
+    options = HarmonizeOptions.take(given)
     for label in options.labels:
         check_label(label)
-    for path in (cutout, background):
+    for path in (cutout, background, labeler):
         _existing(path, "file")
-    _existing(options.labeler, "file")
     position = _position(at)
     more = tuple(p for p in (save_composite, save_mask) if p is not None)
     _check_targets(output, (cutout, background), options, more)
-    obj = read_image(cutout, options.max_pixels)
-    if obj.alpha is None:
-        raise InputError(f"{cutout}: the object has no transparency (alpha channel); give an "
-                        "RGBA PNG, e.g. from a background remover")  # fmt: skip
-    picture = read_image(background, options.max_pixels)
-    rgba = np.dstack([obj.rgb, obj.alpha]) if obj.rgb.dtype == picture.rgb.dtype else None
-    if rgba is None:  # a 16-bit cut-out on an 8-bit photo or the reverse: as floats
-        rgba = np.dstack([_float(obj.rgb), _float(obj.alpha)])
-    rgb, mask = paste(rgba, picture.rgb, position, scale, str(cutout))
-    pasted = replace(picture, rgb=rgb)
-    model, options = _load_models(weights, device, backend, onnx_file, options)
-    files = []
+    picture = read_image(background, options.max_pixels)  # a Picture: results come as Pictures
+    session = harmonizer_for(weights, device, backend, onnx_file, labeler)
+    result = run(cutout, picture, at=position, scale=scale, model=session,
+                 strength=options.strength, label=list(options.labels) or None,
+                 max_pixels=options.max_pixels)  # fmt: skip
+    _report_guesses(result.objects)
+    files = _result_files(background, result.composite, result.image, [result.mask],
+                          result.objects, output, session, options)  # fmt: skip
     if save_composite is not None:
-        data = encode_image(save_composite, pasted, options.quality)
-        files.append((save_composite, data, "the pasted composite", verify_image(rgb.shape[:2])))
+        data = encode_image(save_composite, result.composite, options.quality)
+        check = verify_image(result.mask.shape)
+        files.append((save_composite, data, "the pasted composite", check))
     if save_mask is not None:
-        data = encode_image(save_mask, Picture(rgb=np.dstack([mask] * 3), grey=True))
-        files.append((save_mask, data, "the object's mask", verify_image(mask.shape)))
-    written = write_harmonized(
-        background, pasted, [mask], [str(cutout)], output, model, options, None, files
-    )
-    for path, what in written:
+        data = encode_image(save_mask, mask_picture(result.mask))
+        files.append((save_mask, data, "the object's mask", verify_image(result.mask.shape)))
+    for path, what in _write(files):
         click.echo(f"wrote {path} ({what})", err=True)
-
-
-def _float(values):
-    scale = {"uint8": 255.0, "uint16": 65535.0}.get(str(values.dtype), 1.0)
-    return values.astype("float32") / scale

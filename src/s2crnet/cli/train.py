@@ -129,7 +129,14 @@ def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @reports_errors
 def train_labeler(
-    photos: tuple[str, ...], out: Path, backbone_weights: Path, **options: Any
+    photos: tuple[str, ...],
+    out: Path,
+    backbone_weights: Path,
+    holdout: float,
+    augment: int,
+    balance: str,
+    epochs: int,
+    seed: int,
 ) -> None:
     """Train the object-class guesser for --label auto: ImageNet SqueezeNet features (kept
     as they are) and one linear layer. Writes OUT/labeler.safetensors (use it with
@@ -142,7 +149,10 @@ def train_labeler(
     for path in (*map(Path, folders), backbone_weights):
         if not path.exists():
             raise InputError(f"{path}: no such file or folder")
-    config = LabelerTrainConfig(folders, str(out), str(backbone_weights), **options)
+    config = LabelerTrainConfig(
+        folders, str(out), str(backbone_weights), holdout=holdout, augment=augment,
+        balance=balance, epochs=epochs, seed=seed,
+    )  # fmt: skip
     try:
         config.validate()
         report = run(config)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
+from ..video.options import DEFAULT_SCENE_CUT, DEFAULT_SMOOTH, VIDEO_SUFFIXES  # no PyAV import
 from .common import (
     InputError,
     check_label,
     check_output,
+    harmonizer_for,
     labeler_option,
-    load_model_for,
     model_options,
     output_option,
     reports_errors,
@@ -26,7 +27,11 @@ from .group import cli
 @click.argument("mask", type=click.Path(path_type=Path))
 @output_option("The clip to write: .mp4, .m4v, .mov or .mkv.")
 @model_options
-@strength_option("As for harmonize.")
+@strength_option(
+    "As for harmonize (default 1); with --curves, as for apply-curves (default: each "
+    "curve's own strength).",
+    default=None,
+)
 @click.option(
     "--label",
     default=None,
@@ -37,7 +42,7 @@ from .group import cli
 @click.option(
     "--smooth",
     type=click.FloatRange(0, 1, max_open=True),
-    default=0.8,
+    default=DEFAULT_SMOOTH,
     show_default=True,
     help="How slowly the curves follow the picture: 0 = each frame its own, towards "
     "1 ever smoother (reset at scene cuts).",
@@ -45,7 +50,7 @@ from .group import cli
 @click.option(
     "--scene-cut",
     type=click.FloatRange(0, 1),
-    default=0.12,
+    default=DEFAULT_SCENE_CUT,
     show_default=True,
     help="Background change (mean absolute, 0-1) that counts as a new scene.",
 )
@@ -80,7 +85,7 @@ def harmonize_video(
     mask: Path,
     output: Path,
     weights: Path | None,
-    strength: float,
+    strength: float | None,
     label: str | None,
     labeler: Path | None,
     smooth: float,
@@ -100,7 +105,8 @@ def harmonize_video(
     rotation are kept, and every audio stream is copied as it is (the same packets).
     """
     from ..errors import require
-    from ..video import VIDEO_SUFFIXES
+    from ..session import Harmonizer
+    from ..video import VideoOptions, count_frames
     from ..video import harmonize_video as run
 
     require("av", "harmonize-video", extra="video")
@@ -114,30 +120,14 @@ def harmonize_video(
         check_output(save_curves, inputs, "--save-curves", (".jsonl", ".json"))
     if curve_file is not None and (weights or onnx_file or label or labeler):
         raise InputError("--curves replaces the model: --weights, --onnx, --label go without it")
-    from ..video import count_frames
-
     count_frames(video)  # a bad video is reported before the model loads
-    model = None if curve_file is not None else load_model_for(weights, device, backend, onnx_file)
-    if labeler is not None and model is not None and model.config.semantic:
-        from ..api import resolve_labeler
-
-        labeler = resolve_labeler(labeler)
-    result = run(
-        video,
-        mask,
-        output,
-        model=model,
-        strength=strength,
-        smooth=smooth,
-        label=label,
-        curves=curve_file,
-        save_curves=save_curves,
-        codec=codec,
-        crf=crf,
-        scene_cut=scene_cut,
-        labeler=labeler,
-        progress=True,
-    )
+    if curve_file is None:
+        session = harmonizer_for(weights, device, backend, onnx_file, labeler)
+    else:
+        session = Harmonizer()  # applies the file's curves; its model is never loaded
+    options = VideoOptions(smooth=smooth, scene_cut=scene_cut, codec=codec, crf=crf, progress=True)
+    result = run(video, mask, output, model=session, strength=strength, label=label,
+                 curves=curve_file, save_curves=save_curves, options=options)  # fmt: skip
     if result.label is not None:
         status(f"label: {result.label}")
     cuts = f", scene cuts at frames {list(result.scene_cuts)}" if result.scene_cuts else ""

@@ -23,6 +23,7 @@ _EXPORTS = {
     "curve_lut": "value",
     "evaluate_curves": "value",
     "read_curve_file": "value",
+    "load_curve_file": "value",
     "curves_from_json": "value",
     "curves_to_json": "files",
     "curves_to_cube": "files",

@@ -31,14 +31,24 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from ..errors import InputError
 
-if TYPE_CHECKING:  # the value type sits above this module: it reads and writes through it
-    from .value import Curves
+
+class CurveLike(Protocol):
+    """What writing a curve file needs of a :class:`s2crnet.curves.Curves` (the value type
+    sits above this module and reads and writes through it; this module never imports it)."""
+
+    params: np.ndarray | None
+    strength: float
+
+    def apply(self, values: np.ndarray) -> np.ndarray: ...
+
+    def lut(self, levels: int = 256) -> np.ndarray: ...
+
 
 __all__ = [
     "FORMAT",
@@ -56,7 +66,7 @@ CHANNELS = ("r", "g", "b")
 MAX_WEIGHT = 1e30
 
 
-def curves_to_json(curves: Curves, calibration: float = 1.0, **info: Any) -> str:
+def curves_to_json(curves: CurveLike, calibration: float = 1.0, **info: Any) -> str:
     """The JSON text of a curve file; ``info`` (model, composite, mask, label...) is kept
     as informational fields.
 
@@ -176,7 +186,7 @@ def parse_curve_file(text: str, source: str = "curves") -> CurveFileContents:
     return CurveFileContents(np.asarray(params), None, float(strength), float(calibration))
 
 
-def curves_to_cube(curves: Curves, size: int = 1024, title: str = "s2crnet") -> str:
+def curves_to_cube(curves: CurveLike, size: int = 1024, title: str = "s2crnet") -> str:
     """The composed curve as an Adobe/Resolve ``.cube`` 1D LUT of ``size`` entries.
 
     ``title`` goes into the ``TITLE`` line with its quotes and line breaks removed.

@@ -10,6 +10,7 @@ to the end values as Eq. 1 does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +24,7 @@ __all__ = [
     "curve_lut",
     "curves_from_json",
     "evaluate_curves",
+    "load_curve_file",
     "read_curve_file",
 ]
 
@@ -242,3 +244,13 @@ def read_curve_file(text: str, source: str = "curves") -> tuple[Curves, float]:
 def curves_from_json(text: str, source: str = "curves") -> Curves:
     """Read a curve file's text; every problem is an :class:`InputError` naming ``source``."""
     return read_curve_file(text, source)[0]
+
+
+def load_curve_file(path: Path) -> tuple[Curves, float]:
+    """The curves of a curve file and its ``strength_calibration`` (see
+    :func:`read_curve_file`); an unreadable file is an :class:`InputError` naming it."""
+    try:
+        text = Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the curve file ({exc})") from None
+    return read_curve_file(text, str(path))

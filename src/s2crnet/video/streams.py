@@ -1,0 +1,231 @@
+"""The container side of a video run, with PyAV: opening and counting, colour matrices and
+ranges, frames to and from RGB, the output stream (timestamps, rotation, colour tags) and
+the audio streams copied packet for packet.
+
+Colour: each frame is converted from its YUV to 8-bit full-range RGB once, and back once
+with the same matrix and range. The matrix is the one the stream declares (BT.709, BT.601
+or BT.2020); a stream that declares none is taken as BT.709 when it is 720 lines or more
+(HD) and BT.601 below, as players do, and the output is tagged with what was used.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from .options import VIDEO_SUFFIXES, VideoOptions
+
+__all__ = [
+    "Output",
+    "check_output",
+    "count_frames",
+    "decode",
+    "first_frame",
+    "frame_counter",
+    "open_input",
+    "open_output",
+]
+
+# AVColorSpace values -> swscale's names; AVColorRange
+_SPACE_NAMES = {1: "ITU709", 5: "ITU601", 6: "ITU601", 9: "BT2020", 10: "BT2020"}
+_SPACE_TAGS = {"ITU709": (1, 1, 1), "ITU601": (6, 6, 6), "BT2020": (9, 9, 14)}  # spc, pri, trc
+_RANGE_NAMES = {1: "MPEG", 2: "JPEG"}
+_THREADS = min(4, os.cpu_count() or 1)
+
+
+def reason(exc: BaseException) -> str:
+    """FFmpeg's words for an error, without PyAV's errno and function name."""
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def open_input(path: Path, what: str = "video") -> Any:
+    """An open container with a video stream, or an :class:`InputError` naming ``path``."""
+    import av
+
+    if not path.exists():
+        raise InputError(f"{path}: no such {what} file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, expected a {what} file")
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a video file ({reason(exc)})") from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"{path}: holds no video stream")
+    return container
+
+
+def count_frames(path: Path, what: str = "video") -> int:
+    """The number of video frames in ``path`` (its packets are counted, not decoded)."""
+    import av
+
+    with open_input(Path(path), what) as container:
+        stream = container.streams.video[0]
+        try:
+            return sum(1 for packet in container.demux(stream) if packet.size)
+        except av.FFmpegError as exc:
+            raise InputError(f"{path}: damaged video ({reason(exc)})") from None
+
+
+def first_frame(video: Path) -> Any:
+    """The first decoded frame (its size, rotation and colour tags), from its own pass."""
+    import av
+
+    with open_input(video) as container:
+        try:
+            return next(container.decode(container.streams.video[0]))
+        except StopIteration:
+            raise InputError(f"{video}: holds no video frame") from None
+        except av.FFmpegError as exc:
+            raise InputError(f"{video}: no frame could be decoded ({reason(exc)})") from None
+
+
+def decode(packet: Any, video: Path) -> list:
+    """A packet's frames, or an :class:`InputError` naming the damaged ``video``."""
+    import av
+
+    try:
+        return packet.decode()
+    except av.FFmpegError as exc:
+        raise InputError(f"{video}: damaged video ({reason(exc)})") from None
+
+
+def check_output(output: Path, video: Path) -> str:
+    """The output's container format, after checking that it can be written and is not
+    the input."""
+    from ..atomic import check_output_folder, output_error
+
+    fmt = VIDEO_SUFFIXES.get(output.suffix.lower())
+    if fmt is None:
+        raise InputError(
+            f"{output}: unsupported output format {output.suffix or '(no extension)'}; "
+            f"use one of {', '.join(VIDEO_SUFFIXES)}"
+        )
+    check_output_folder(output)
+    if output.exists() and video.exists() and os.path.samefile(output, video):
+        raise InputError(f"{output}: output would overwrite the input {video}")
+    if not os.access(output.parent, os.W_OK):
+        raise output_error(output, PermissionError(13, "Permission denied"))
+    return fmt
+
+
+def frame_counter(expected: int):
+    """A check for :func:`s2crnet.atomic.staged_file`: the written video holds
+    ``expected`` frames."""
+
+    def check(path: Path) -> None:
+        written = count_frames(path, "output")
+        if written != expected:
+            raise OSError(5, f"the written video holds {written} frames, not {expected}")
+
+    return check
+
+
+def _pixels(frame: Any) -> np.ndarray:
+    """An RGB frame's pixels as an ``(H, W, 3)`` uint8 view (no copy; rows padded)."""
+    plane = frame.planes[0]
+    shape, strides = (frame.height, frame.width, 3), (plane.line_size, 3, 1)
+    return np.ndarray(shape, np.uint8, buffer=plane, strides=strides)
+
+
+@dataclass
+class Output:
+    """The output container's video stream, set up like the input's first frame: size,
+    pixel format (``yuv420p``; ``yuv444p`` for odd sizes), time base (every timestamp
+    kept), colour matrix and range, rotation; and the input's audio streams, copied."""
+
+    container: Any
+    stream: Any
+    audio: dict[int, Any]
+    pix_fmt: str
+    colour: tuple[str, str]  # (matrix, range) in swscale's names
+    canvas: Any  # the RGB frame results are rendered into, reused
+
+    def to_rgb(self, frame: Any) -> np.ndarray:
+        """A decoded frame as ``(H, W, 3)`` uint8 full-range RGB, with its matrix."""
+        space, value_range = self.colour
+        rgb = frame.reformat(format="rgb24", src_colorspace=space, src_color_range=value_range,
+                             dst_color_range="JPEG", threads=_THREADS)  # fmt: skip
+        return _pixels(rgb)
+
+    def canvas_pixels(self) -> np.ndarray:
+        """The canvas as a writable ``(H, W, 3)`` uint8 view."""
+        return _pixels(self.canvas)
+
+    def write_canvas(self, like: Any) -> None:
+        """Encode the canvas, back in the stream's format and matrix, at ``like``'s time."""
+        space, value_range = self.colour
+        out = self.canvas.reformat(format=self.pix_fmt, src_colorspace=space,
+                                   dst_colorspace=space, src_color_range="JPEG",
+                                   dst_color_range=value_range, threads=_THREADS)  # fmt: skip
+        out.pts, out.time_base = like.pts, like.time_base
+        self.write(out)
+
+    def write_unchanged(self, frame: Any) -> None:
+        """Encode a frame as it is (no object in it), converted only if the encoder needs
+        another pixel format."""
+        if frame.format.name != self.pix_fmt:
+            space, value_range = self.colour
+            out = frame.reformat(format=self.pix_fmt, src_colorspace=space,
+                                 dst_colorspace=space, src_color_range=value_range,
+                                 dst_color_range=value_range)  # fmt: skip
+            out.pts, out.time_base = frame.pts, frame.time_base
+            frame = out
+        self.write(frame)
+
+    def write(self, frame: Any) -> None:
+        """Encode a frame (None flushes the encoder)."""
+        self.container.mux(self.stream.encode(frame))
+
+    def copy_audio(self, packet: Any) -> None:
+        """An audio packet into its output stream, as it is."""
+        if packet.dts is not None and packet.size:
+            packet.stream = self.audio[packet.stream.index]
+            self.container.mux(packet)
+
+
+def _colour(frame: Any) -> tuple[str, str]:
+    """The matrix and range of a decoded frame, by its tags or, untagged, by its size."""
+    space = _SPACE_NAMES.get(int(frame.colorspace))
+    if space is None:
+        space = "ITU709" if frame.height >= 720 else "ITU601"
+    return space, _RANGE_NAMES.get(int(frame.color_range), "MPEG")
+
+
+def open_output(container: Any, source: Any, first: Any, fmt: str, options: VideoOptions) -> Output:
+    """Set up ``container`` (opened for writing in format ``fmt``) for the input
+    ``source`` container whose first frame is ``first``."""
+    import av
+
+    stream = source.streams.video[0]
+    colour = _colour(first)
+    pix_fmt = "yuv420p" if first.width % 2 == 0 and first.height % 2 == 0 else "yuv444p"
+    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
+    ostream = container.add_stream(options.codec, rate=rate)
+    ostream.width, ostream.height, ostream.pix_fmt = first.width, first.height, pix_fmt
+    ostream.time_base = stream.time_base
+    ostream.codec_context.time_base = stream.time_base  # every timestamp kept (VFR)
+    if options.codec in ("libx264", "libx265"):
+        ostream.options = {"crf": str(options.crf)}
+    spc, pri, trc = _SPACE_TAGS[colour[0]]
+    ctx = ostream.codec_context
+    ctx.colorspace, ctx.color_primaries, ctx.color_trc = spc, pri, trc
+    ctx.color_range = 2 if colour[1] == "JPEG" else 1
+    rotation = rotation_of(first)
+    if rotation:
+        ostream.set_display_rotation(rotation)
+    audio = {a.index: container.add_stream_from_template(a) for a in source.streams.audio}
+    canvas = av.VideoFrame(first.width, first.height, "rgb24")
+    return Output(container, ostream, audio, pix_fmt, colour, canvas)
+
+
+def rotation_of(frame: Any) -> int:
+    """The display rotation of a decoded frame, in degrees."""
+    return round(float(getattr(frame, "rotation", 0) or 0))
