@@ -16,7 +16,7 @@ from pathlib import Path
 
 from s2crnet import guess_label
 from s2crnet.atomic import write_atomic
-from s2crnet.data.iharmony4 import list_triplets
+from s2crnet.triplets import list_triplets
 
 
 def main() -> None:

@@ -22,12 +22,12 @@ import numpy as np
 from PIL import Image
 
 from s2crnet.curves import Curves
-from s2crnet.data.iharmony4 import list_triplets
 from s2crnet.images import read_image, read_mask, to_uint8
 from s2crnet.metrics import mse
 from s2crnet.render import apply_curves
 from s2crnet.session import Harmonizer
 from s2crnet.thumbnails import background_thumbnail, resize_square
+from s2crnet.triplets import list_triplets
 
 
 def _pillow(a: np.ndarray, size: int = 256) -> np.ndarray:

@@ -277,37 +277,3 @@ def test_an_export_that_fails_its_check_writes_nothing(tmp_path, weights_file, m
     code, _, err = run_cli("export-onnx", "--weights", weights_file, "-o", out)
     assert_user_error(code, err, f"{out}: ONNX Runtime differs")
     assert out.read_bytes() == b"an earlier export" and leftovers(tmp_path) == []
-
-
-def test_video_never_writes_its_own_curve_file(tmp_path):
-    """``--curves c.jsonl --save-curves c.jsonl`` used to rewrite the file it reads."""
-    pytest.importorskip("av")
-    clip, mask, curves = tmp_path / "clip.mp4", tmp_path / "m.png", tmp_path / "c.jsonl"
-    clip.write_bytes(b"not looked at: the outputs are checked first")
-    Image.fromarray(make_mask()).save(mask)
-    curves.write_text('{"kept": true}\n')
-    code, _, err = run_cli("harmonize-video", clip, mask, "-o", tmp_path / "out.mp4",
-                           "--curves", curves, "--save-curves", curves)  # fmt: skip
-    assert_user_error(code, err, f"{curves}: --save-curves would overwrite the input")
-    assert curves.read_text() == '{"kept": true}\n'
-    assert not (tmp_path / "out.mp4").exists()
-
-
-def test_a_negative_strength_is_reported_as_given(files):
-    """``strength=-3`` used to be reported after the calibration (``got -1.83``)."""
-    from s2crnet import harmonize
-
-    for bad in (-3, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match=f"got {bad}$"):
-            harmonize(files / "c.png", files / "m.png", strength=bad)
-
-
-def test_load_model_none_is_the_shipped_model():
-    """The README says ``load_model(None)`` gives the shipped model (it raised TypeError)."""
-    from s2crnet import load_model
-    from s2crnet.loading import default_model
-
-    fresh = load_model(None)
-    assert fresh is not default_model() and fresh.config == default_model().config
-    shipped = default_model().state_dict()
-    assert all(torch.equal(v, shipped[k]) for k, v in fresh.state_dict().items())

@@ -175,23 +175,32 @@ def test_evaluate_and_export_use_the_shipped_model(tmp_path, weights_file, monke
 
     import s2crnet.loading
     from _helpers import make_iharmony4_tree
-    from s2crnet import S2CRNet, S2CRNetConfig
+    from s2crnet import S2CRNet, S2CRNetConfig, load_model
+    from s2crnet.export.onnx import export_onnx
 
+    exported = export_onnx(load_model(weights_file), tmp_path / "shipped.onnx")
     monkeypatch.setattr(s2crnet.loading, "DEFAULT_WEIGHTS", weights_file)
+    monkeypatch.setattr(s2crnet.loading, "DEFAULT_ONNX", exported)  # its ONNX twin
     s2crnet.loading._load_shipped.cache_clear()
     root = make_iharmony4_tree(tmp_path / "data")
     results = {}
     other = tmp_path / "other.safetensors"
     torch.manual_seed(7)
     S2CRNet(S2CRNetConfig()).eval().save(other)  # another model: --weights must matter
-    given = (("default", []), ("given", ["--weights", weights_file]),
-             ("other", ["--weights", other]))  # fmt: skip
+    given = (
+        ("default", []),  # ONNX Runtime: the shipped model exists as ONNX
+        ("given onnx", ["--weights", exported]),
+        ("default torch", ["--backend", "torch"]),
+        ("given torch", ["--weights", weights_file]),
+        ("other", ["--weights", other]),
+    )
     for name, extra in given:
         code, out, err = run_cli("evaluate", "--data", root, "--no-ssim", *extra)
         assert code == 0, err
         results[name] = out
-    assert results["default"] == results["given"]
-    assert results["other"] != results["default"]  # an ignored --weights fails here
+    assert results["default"] == results["given onnx"]
+    assert results["default torch"] == results["given torch"]
+    assert results["other"] != results["default torch"]  # an ignored --weights fails here
     code, out, _ = run_cli("evaluate", "--help")
     assert "default: the model shipped" in " ".join(out.split())
     code, out, _ = run_cli("export-onnx", "--help")

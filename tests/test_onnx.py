@@ -141,9 +141,11 @@ def test_cli_export_and_onnxruntime_backend(tmp_path, weights_file):
                 "-o",
                 str(tmp_path / "d.png"),
                 "--backend",
-                "onnxruntime",
+                "torch",
+                "--onnx",
+                str(onnx_path),
             ],
-            "needs --onnx",
+            "not torch",
         ),
     ):
         code, _, err = run_cli(*args)

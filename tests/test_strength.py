@@ -59,20 +59,24 @@ def test_any_finite_strength_is_finite_monotone_and_ends_where_the_curve_ends(st
     np.testing.assert_array_equal(lut[[0, 255]], curves.lut()[[0, 255]])  # not black: 255
 
 
-def test_huge_strength_from_the_cli_keeps_the_object(files, weights_file):
+def test_the_largest_strength_keeps_the_object_and_more_is_refused(files, weights_file):
+    from s2crnet.strength import MAX_STRENGTH
+
     code, _, err = run_cli(
         "harmonize", files / "c.png", files / "m.png", "-o", files / "o.png",
-        "--weights", weights_file, "--strength", 500,
+        "--weights", weights_file, "--strength", MAX_STRENGTH,
     )  # fmt: skip
     assert code == 0, err
     inside = np.asarray(Image.open(files / "o.png"))[make_mask() > 0]
     assert inside.max() > 100  # a collapsed curve made every pixel black
-    for bad in ("nan", "inf", "-1"):
+    for bad in ("nan", "inf", "-1", "4.5", "1000"):
         code, _, err = run_cli(
             "harmonize", files / "c.png", files / "m.png", "-o", files / "x.png",
             "--weights", weights_file, "--strength", bad,
         )  # fmt: skip
         assert code == 2 and "--strength" in err and "Traceback" not in err, err
+    with pytest.raises(ValueError, match=r"at most 4 .* got 1000"):
+        harmonize(make_composite(), make_mask(), model=weights_file, strength=1000)
 
 
 def test_curve_file_and_plot_record_requested_and_effective_strength(files, weights_file):

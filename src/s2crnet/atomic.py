@@ -29,6 +29,7 @@ __all__ = [
     "check_output_folder",
     "describe_os_error",
     "output_error",
+    "remove_stale_for",
     "remove_stale_temporaries",
     "scratch_file",
     "staged_file",
@@ -100,8 +101,27 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
+def remove_stale_for(path: str | os.PathLike, older_than: float = 60.0) -> list[Path]:
+    """Remove the temporary files of ``path`` (``.NAME.*.s2crnet-tmp*``) that a killed run
+    left, those untouched for ``older_than`` seconds (a run writing the same name now
+    keeps its file); returns them. Every write calls it for its own target."""
+    import glob
+    import time
+
+    path = Path(path)
+    removed = []
+    now = time.time()
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*{TEMP_SUFFIX}*"):
+        with contextlib.suppress(OSError):
+            if tmp.is_file() and now - tmp.stat().st_mtime > older_than:
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
+
+
 def _stage(path: Path, data: bytes, check: Check | None) -> Path:
     """Write ``data`` to a new temporary file beside ``path``, fsync and check it."""
+    remove_stale_for(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -258,6 +278,7 @@ def staged_file(path: str | os.PathLike, check: Check | None = None) -> Iterator
     An ``OSError`` becomes an :class:`OutputError` naming ``path``.
     """
     path = Path(path)
+    remove_stale_for(path)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}{path.suffix}"
     try:
         yield tmp

@@ -118,10 +118,11 @@ class LabelerConfig:
     dim: float = 0.5
 
     def __post_init__(self) -> None:
-        if isinstance(self.view, bool) or not isinstance(self.view, int) or self.view < 32:
-            raise ValueError(f"view must be an integer >= 32, got {self.view!r}")
-        if not (isinstance(self.context, int | float) and self.context >= 1):
-            raise ValueError(f"context must be a number >= 1, got {self.context!r}")
+        view_ok = isinstance(self.view, int) and not isinstance(self.view, bool)
+        if not view_ok or not 32 <= self.view <= 1024:
+            raise ValueError(f"view must be an integer in [32, 1024], got {self.view!r}")
+        if not (isinstance(self.context, int | float) and 1 <= self.context <= 16):
+            raise ValueError(f"context must be a number in [1, 16], got {self.context!r}")
         if not (isinstance(self.dim, int | float) and 0 <= self.dim <= 1):
             raise ValueError(f"dim must be in [0, 1], got {self.dim!r}")
 

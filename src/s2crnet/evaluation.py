@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 
 from .atomic import write_atomic
-from .data.iharmony4 import Triplet, list_triplets
 from .images import Picture, read_image, read_mask, to_uint8, write_image
 from .metrics import BUCKETS, LPIPS, bucket_of, image_metrics, mse
+from .triplets import Triplet, list_triplets
 
 __all__ = ["METHODS", "PROTOCOLS", "evaluate", "format_table", "make_method"]
 

@@ -33,6 +33,7 @@ __all__ = [
     "Reference",
     "as_picture",
     "as_raw_mask",
+    "check_not_swapped",
     "check_overlaps",
     "fit_mask",
     "like_input",
@@ -147,7 +148,9 @@ def load_inputs(
     picture = as_picture(composite, max_pixels)
     raw = as_raw_mask(mask, max_pixels)
     names = source_name(mask, "mask"), source_name(composite, "composite")
-    return picture, _fit_to(raw, picture, names[0], f"the composite {names[1]}")
+    values = _fit_to(raw, picture, names[0], f"the composite {names[1]}")
+    check_not_swapped(picture, [values], [names[0]], names[1])
+    return picture, values
 
 
 def load_masks(
@@ -158,10 +161,40 @@ def load_masks(
 ) -> tuple[list[np.ndarray], list[str]]:
     """Decode several masks for one picture: ``(H, W)`` uint8 arrays and their names."""
     names = [source_name(m, f"mask {i + 1}") for i, m in enumerate(masks)]
-    return [
+    values = [
         _fit_to(as_raw_mask(m, max_pixels), picture, n, f"the composite {composite_name}")
         for m, n in zip(masks, names, strict=True)
-    ], names
+    ]
+    check_not_swapped(picture, values, names, composite_name)
+    return values, names
+
+
+def check_not_swapped(
+    picture: Picture, masks: list[np.ndarray], names: list[str], composite_name: str
+) -> None:
+    """An :class:`InputError` when the inputs look swapped: a "composite" of two levels
+    (black and white, as masks are) and a "mask" that is mostly neither 0 nor 255 (as
+    photos are). A real composite is never two-level, so nothing else is refused."""
+    rgb = picture.rgb
+    if np.unique(rgb.reshape(-1)[:: max(1, rgb.size // 4096)]).size > 2:
+        return  # a sample already has three levels: a photo (the usual case, at no cost)
+
+    def photo_like(values: np.ndarray) -> bool:  # mostly neither 0 nor 255, on a sample
+        sample = values.reshape(-1)[:: max(1, values.size // 4096)]
+        return bool(sample.size) and ((sample > 0) & (sample < 255)).mean() > 0.5
+
+    suspects = [name for values, name in zip(masks, names, strict=True) if photo_like(values)]
+    if not suspects:
+        return
+    low, high = rgb.min(), rgb.max()
+    for band in range(0, rgb.shape[0], 256):  # in bands: no full-size temporary
+        rows = rgb[band : band + 256]
+        if not np.all((rows == low) | (rows == high)):
+            return
+    raise InputError(
+        f"{composite_name} and {suspects[0]} look swapped: the composite is a two-level "
+        "image (a mask?) and the mask a photo; give the composite first, then its mask"
+    )
 
 
 def masks_from_label_map(

@@ -106,10 +106,41 @@ def image_metrics(
         "fpsnr": psnr(fore),
     }
     if ssim:
-        from skimage.metrics import structural_similarity
-
-        out["ssim"] = float(structural_similarity(target, pred, channel_axis=2, data_range=255))
+        out["ssim"] = structural_similarity(target, pred)
     return out
+
+
+def structural_similarity(a: np.ndarray, b: np.ndarray, data_range: float = 255.0) -> float:
+    """Mean SSIM of two ``(H, W, C)`` images, channels averaged, exactly as scikit-image's
+    ``structural_similarity(a, b, channel_axis=2, data_range=255)`` computes it (7x7
+    uniform window, sample covariance, K1 = 0.01, K2 = 0.03, a 3-pixel border left out),
+    with OpenCV's box filter, so that evaluating needs no SciPy (``tests/test_metrics.py``
+    checks it against scikit-image).
+
+    >>> x = np.random.default_rng(0).integers(0, 256, (16, 16, 3)).astype(np.uint8)
+    >>> structural_similarity(x, x)
+    1.0
+    """
+    import cv2
+
+    if a.shape != b.shape or a.ndim != 3 or min(a.shape[:2]) < 7:
+        raise ValueError(f"SSIM needs two (H >= 7, W >= 7, C) images, got {a.shape}, {b.shape}")
+    n = 49  # the 7x7 window
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    values = []
+    for c in range(a.shape[2]):
+        x, y = a[..., c].astype(np.float64), b[..., c].astype(np.float64)
+
+        def mean(v: np.ndarray) -> np.ndarray:
+            return cv2.boxFilter(v, -1, (7, 7), normalize=True, borderType=cv2.BORDER_REFLECT)
+
+        ux, uy = mean(x), mean(y)
+        vx = n / (n - 1) * (mean(x * x) - ux * ux)
+        vy = n / (n - 1) * (mean(y * y) - uy * uy)
+        vxy = n / (n - 1) * (mean(x * y) - ux * uy)
+        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux**2 + uy**2 + c1) * (vx + vy + c2))
+        values.append(s[3:-3, 3:-3].mean())
+    return float(np.mean(values))
 
 
 class LPIPS:

@@ -48,7 +48,14 @@ from .inputs import (
     union,
 )
 from .labels import AUTO, LabelGuess, object_labels
-from .loading import CurvePredictor, LabelPredictor, resolve_labeler, resolve_model
+from .loading import (
+    BACKENDS,
+    CurvePredictor,
+    LabelPredictor,
+    choose_backend,
+    resolve_labeler,
+    resolve_model,
+)
 from .predict import LABEL_SQUARE, guess_object, object_params
 from .render import apply_curves
 from .strength import applied_strength
@@ -57,8 +64,6 @@ from .thumbnails import background_thumbnail, resize_square
 __all__ = ["BACKENDS", "HarmonizeResult", "Harmonizer", "ObjectResult", "as_harmonizer"]
 
 PathLike = str | os.PathLike
-#: Where a model runs: PyTorch, or ONNX Runtime (an exported ``.onnx``, no PyTorch).
-BACKENDS = ("torch", "onnxruntime")
 
 
 @dataclass(frozen=True)
@@ -106,8 +111,10 @@ class Harmonizer:
         weights: our ``.safetensors``, the authors' checkpoint, an exported ``.onnx``, a
             loaded model (:class:`s2crnet.S2CRNet` or :class:`s2crnet.runtime.OnnxModel`),
             or None for the model shipped with the package.
-        backend: ``"torch"`` or ``"onnxruntime"``; None: told from ``weights`` (``.onnx``
-            runs on ONNX Runtime).
+        backend: ``"auto"`` (the default, also None): ONNX Runtime where the model exists
+            as ONNX (the shipped model, a ``.onnx``) and PyTorch is not asked for
+            (``device="cuda"``), PyTorch otherwise; or ``"torch"``, ``"onnxruntime"``
+            (:func:`s2crnet.loading.choose_backend`).
         device: ``"cpu"`` or ``"cuda"`` (default: where a given model is, else CPU).
         labeler: the class guesser for ``label="auto"`` (semantic models): a file or a
             loaded one; None: the one exported beside an ONNX model, else the shipped one.
@@ -129,22 +136,12 @@ class Harmonizer:
         calibration: float | None = None,
         thumbnail: int | None = None,
     ) -> None:
-        if backend is not None and backend not in BACKENDS:
-            raise InputError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-        if isinstance(weights, str | os.PathLike) and backend is not None:
-            onnx = Path(weights).suffix.lower() == ".onnx"
-            if onnx != (backend == "onnxruntime"):
-                kind = "an ONNX model runs on onnxruntime" if onnx else "weights run on torch"
-                raise InputError(f"{weights}: {kind}, not on backend {backend}")
-        if weights is None and backend == "onnxruntime":
-            raise InputError(
-                "backend onnxruntime needs an exported model (s2crnet export-onnx): give its .onnx"
-            )
+        self.backend = choose_backend(weights, backend, device)
         if calibration is not None:
             applied_strength(1.0, calibration)  # refused here, as given, if not a number >= 0
         if thumbnail is not None and (not isinstance(thumbnail, int) or thumbnail < 32):
             raise InputError(f"thumbnail must be an integer side of at least 32, got {thumbnail!r}")
-        self._weights, self._backend, self.device = weights, backend, device
+        self._weights, self.device = weights, device
         self._labeler, self._calibration, self._thumbnail = labeler, calibration, thumbnail
         self._model: CurvePredictor | None = None
 
@@ -152,7 +149,7 @@ class Harmonizer:
         weights = "shipped" if self._weights is None else self._weights
         if not isinstance(weights, str | os.PathLike | type(None)):
             weights = type(weights).__name__
-        return f"Harmonizer({weights!s}, device={self.device or 'cpu'})"
+        return f"Harmonizer({weights!s}, backend={self.backend}, device={self.device or 'cpu'})"
 
     # ---- what the session holds
     def load(self) -> Harmonizer:
@@ -163,15 +160,15 @@ class Harmonizer:
     @property
     def model(self) -> CurvePredictor:
         """The curve predictor, loaded on first use."""
-        if self._weights is None:  # the shipped model: loaded once per device, shared
-            return resolve_model(None, self.device)
+        if self._weights is None:  # the shipped model: loaded once per backend, shared
+            return resolve_model(None, self.device, backend=self.backend)
         if self._model is None:
             self._model = resolve_model(self._weights, self.device, self._providers())
         return self._model
 
     def _providers(self) -> list[str] | None:
         """ONNX Runtime's providers for ``device`` (None: its default, the CPU)."""
-        if self.device != "cuda" or not _is_onnx(self._weights):
+        if self.device != "cuda" or self.backend != "onnxruntime":
             return None
         import onnxruntime
 
@@ -470,10 +467,6 @@ class Harmonizer:
         square = resize_square(picture.rgb, LABEL_SQUARE)
         square_mask = resize_square(values, LABEL_SQUARE)
         return guess_object(self.labeler, square, square_mask)
-
-
-def _is_onnx(weights: Any) -> bool:
-    return isinstance(weights, str | os.PathLike) and Path(weights).suffix.lower() == ".onnx"
 
 
 @functools.cache

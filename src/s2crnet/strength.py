@@ -12,12 +12,16 @@ from __future__ import annotations
 import math
 import numbers
 
-__all__ = ["applied_strength", "check_strength"]
+__all__ = ["MAX_STRENGTH", "applied_strength", "check_strength"]
+
+#: The largest strength a user may ask for: each slope is raised to this power, and beyond
+#: it every curve is close to a step (a whole object turns black or white).
+MAX_STRENGTH = 4.0
 
 
-def check_strength(value: object, what: str = "strength") -> float:
-    """``value`` as a float if it is a finite real number >= 0 (NumPy scalars too), else
-    :class:`ValueError` showing it as the caller gave it.
+def check_strength(value: object, what: str = "strength", most: float = math.inf) -> float:
+    """``value`` as a float if it is a finite real number in ``[0, most]`` (NumPy scalars
+    too), else :class:`ValueError` showing it as the caller gave it.
 
     >>> check_strength(2)
     2.0
@@ -27,6 +31,11 @@ def check_strength(value: object, what: str = "strength") -> float:
     number = float(value)
     if not math.isfinite(number) or number < 0:
         raise ValueError(f"{what} must be a finite number >= 0, got {value}")
+    if number > most:
+        raise ValueError(
+            f"{what} must be at most {most:g} (beyond it every curve is close to a step: "
+            f"the object turns black or white), got {value}"
+        )
     return number
 
 
@@ -47,7 +56,8 @@ def applied_strength(
         ``requested * calibration``; ``recorded`` when nothing is requested.
 
     Raises:
-        ValueError: a requested strength that is not a finite number >= 0, as given.
+        ValueError: a requested strength that is not a finite number in
+            ``[0, MAX_STRENGTH]``, as given.
 
     >>> applied_strength(3, 0.5)  # harmonize --strength 3
     1.5
@@ -58,5 +68,6 @@ def applied_strength(
     """
     if requested is None:
         return check_strength(calibration if recorded is None else recorded, "recorded strength")
-    strength, made_with = check_strength(requested), check_strength(calibration, "calibration")
+    strength = check_strength(requested, most=MAX_STRENGTH)
+    made_with = check_strength(calibration, "calibration")
     return strength * made_with

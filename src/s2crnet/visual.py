@@ -47,7 +47,7 @@ def curve_plot_png(objects: list[tuple[str, Curves]], calibration: float = 1.0) 
     ``calibration`` is the model's calibrated strength (``config.curve_strength``) that
     the user's strength was multiplied by; the titles show both.
     """
-    require("matplotlib", "--plot-curves (plot_curves)")
+    require("matplotlib", "--plot-curves (plot_curves)", extra="plot")
     from matplotlib.figure import Figure
 
     columns = max(c.stages for _, c in objects) + 1

@@ -9,6 +9,7 @@ Commands: ``harmonize``, ``apply-curves``, ``compose`` (harmonize.py), ``harmoni
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 from . import demo, evaluate, export, harmonize, train, video  # noqa: F401  (register the commands)
@@ -19,6 +20,11 @@ __all__ = ["cli", "main"]
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point. A polite kill (SIGTERM) unwinds like Ctrl-C, so an
+    output being written removes its temporary file."""
+    import signal
+
     warnings.showwarning = show_warning
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     cli.main(args=argv, prog_name="s2crnet")

@@ -42,7 +42,14 @@ class FiniteFloat(click.FloatRange):
 
 
 #: ``--strength``: any finite number >= 0.
-STRENGTH = FiniteFloat(min=0)
+def _strength_type() -> FiniteFloat:
+    from ..strength import MAX_STRENGTH
+
+    return FiniteFloat(min=0, max=MAX_STRENGTH)
+
+
+#: ``--strength``: a finite number in [0, MAX_STRENGTH].
+STRENGTH = _strength_type()
 
 
 def fail(message: str) -> None:
@@ -109,7 +116,7 @@ def output_option(help: str, required: bool = True) -> Callable[..., Any]:
 
 
 def strength_option(help: str, default: float | None = 1.0) -> Callable[..., Any]:
-    """``--strength`` (:data:`STRENGTH`: any finite number >= 0) for every command that
+    """``--strength`` (:data:`STRENGTH`: a finite number in [0, 4]) for every command that
     applies curves."""
     return click.option(
         "--strength", type=STRENGTH, default=default, show_default=default is not None, help=help
@@ -120,8 +127,19 @@ def strength_option(help: str, default: float | None = 1.0) -> Callable[..., Any
 weights_option = click.option(
     "--weights",
     type=click.Path(path_type=Path),
-    help="Model weights: our .safetensors or the authors' S2CRNet_pretrained.pth "
-    "(default: the model shipped with the package).",
+    help="Model weights: our .safetensors or the authors' S2CRNet_pretrained.pth (PyTorch), "
+    "or an exported .onnx (default: the model shipped with the package).",
+)
+
+
+#: ``--backend`` for every command that runs a model.
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(["auto", "torch", "onnxruntime"]),
+    default="auto",
+    show_default=True,
+    help="auto: ONNX Runtime where the model exists as ONNX (the shipped one, an .onnx) and "
+    "PyTorch is not asked for (--device cuda); torch: PyTorch (pip install 's2crnet[torch]').",
 )
 
 
@@ -131,16 +149,12 @@ def model_options(command: Callable[..., Any]) -> Callable[..., Any]:
         (
             weights_option,
             device_option,
-            click.option(
-                "--backend",
-                type=click.Choice(["torch", "onnxruntime"]),
-                help="torch (default), or onnxruntime: an exported model (--onnx), no PyTorch.",
-            ),
+            backend_option,
             click.option(
                 "--onnx",
                 "onnx_file",
                 type=click.Path(path_type=Path),
-                help="The exported model (s2crnet export-onnx) for --backend onnxruntime.",
+                help="An exported model (s2crnet export-onnx) to run on ONNX Runtime.",
             ),
         )
     ):
@@ -176,33 +190,33 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
 def harmonizer_for(
     weights: Path | None,
     device: str = "cpu",
-    backend: str | None = None,
+    backend: str | None = "auto",
     onnx_file: Path | None = None,
     labeler: Path | None = None,
 ):
-    """The command's :class:`~s2crnet.session.Harmonizer`: PyTorch weights, an ONNX file,
-    or the shipped model, loaded now (with a ``--labeler`` file, if the model uses one), so
-    that a bad file fails before any work. Says on stderr that the model is loading
-    (importing PyTorch takes seconds)."""
+    """The command's :class:`~s2crnet.session.Harmonizer`: weights (PyTorch or ``.onnx``),
+    an ``--onnx`` file, or the shipped model, on the backend chosen
+    (:func:`s2crnet.loading.choose_backend`), loaded now (with a ``--labeler`` file), so
+    that a bad file fails before any work. Says on stderr what is loading."""
     from ..session import Harmonizer
 
-    if backend == "onnxruntime" or onnx_file is not None:
+    if onnx_file is not None:
         if backend == "torch":
             raise InputError("--onnx runs on --backend onnxruntime, not torch")
-        if onnx_file is None:
-            raise InputError("--backend onnxruntime needs --onnx MODEL.onnx (s2crnet export-onnx)")
         if weights is not None:
-            raise InputError("give --weights (PyTorch) or --onnx (ONNX Runtime), not both")
-        status(f"loading the model {onnx_file} (ONNX Runtime)...")
-        session = Harmonizer(onnx_file, backend="onnxruntime", device=device, labeler=labeler)
-    else:
-        status(f"loading the model {weights or '(shipped default)'}...")
-        if device == "cuda":
-            import torch
+            raise InputError("give --weights or --onnx, not both")
+        weights, backend = onnx_file, "onnxruntime"
+    session = Harmonizer(weights, backend=backend, device=device, labeler=labeler)
+    runtime = "ONNX Runtime" if session.backend == "onnxruntime" else "PyTorch"
+    status(f"loading the model {weights or '(shipped default)'} ({runtime})...")
+    if device == "cuda" and session.backend == "torch":
+        from ..loading import require_torch
 
-            if not torch.cuda.is_available():
-                raise InputError("--device cuda: CUDA is not available on this machine")
-        session = Harmonizer(weights, backend="torch", device=device, labeler=labeler)
+        require_torch("--device cuda")
+        import torch
+
+        if not torch.cuda.is_available():
+            raise InputError("--device cuda: CUDA is not available on this machine")
     session.load()
     return session if labeler is None else session.load_labeler()
 

@@ -9,6 +9,7 @@ import click
 from ..errors import MissingDependencyError
 from .common import (
     InputError,
+    backend_option,
     check_output,
     device_option,
     harmonizer_for,
@@ -59,6 +60,7 @@ from .group import cli
     help="torchvision-format AlexNet weights for LPIPS (default: torchvision's cache).",
 )
 @device_option
+@backend_option
 @reports_errors
 def evaluate(
     data: Path,
@@ -77,11 +79,12 @@ def evaluate(
     harmonious: bool,
     strength: float,
     device: str,
+    backend: str,
 ) -> None:
     """Measure a method on an iHarmony4-layout folder: MSE, fMSE, PSNR, fPSNR, SSIM (LPIPS)."""
-    from ..data.iharmony4 import read_label_list
     from ..evaluation import evaluate as run_evaluation
     from ..evaluation import format_table, write_json
+    from ..triplets import read_label_list
 
     label_list = read_label_list(labels) if labels is not None else None  # before the model
     published_scores = None
@@ -98,11 +101,14 @@ def evaluate(
             raise InputError(str(exc)) from None
     session = None
     if method == "model":
-        session = harmonizer_for(weights, device)
-    elif weights is not None or strength != 1.0:
-        raise InputError(f"--weights and --strength are only for --method model, not {method}")
+        session = harmonizer_for(weights, device, backend)
+    elif weights is not None or strength != 1.0 or backend != "auto":
+        raise InputError(
+            f"--weights, --backend and --strength are only for --method model, not {method}"
+        )
     if json_file is not None:
-        check_output(json_file, (data,), "--json", suffixes=())
+        inputs = tuple(p for p in (data, labels, published, weights, lpips_weights) if p)
+        check_output(json_file, inputs, "--json", suffixes=())
     metric = None
     if lpips or lpips_weights:
         from ..metrics import LPIPS

@@ -44,6 +44,9 @@ def export_onnx(
     shipped) is exported beside it as OUTPUT's NAME.labeler.onnx, verified the same way
     (probabilities within 1e-5); the two files are written together or not at all.
     """
+    from ..loading import require_torch
+
+    require_torch("export-onnx")
     from ..atomic import OutputSet
     from ..export.onnx import export_labeler_onnx, sample_inputs, verify_labeler_onnx, verify_onnx
     from ..export.onnx import export_onnx as run_export

@@ -60,6 +60,9 @@ def train(config_file: Path | None, resume: bool, **flags: Any) -> None:
     import signal
     import sys
 
+    from ..loading import require_torch
+
+    require_torch("s2crnet train")
     from ..training import TrainingError, load_yaml, merge
     from ..training import train as run_training
 
@@ -141,6 +144,9 @@ def train_labeler(
     """Train the object-class guesser for --label auto: ImageNet SqueezeNet features (kept
     as they are) and one linear layer. Writes OUT/labeler.safetensors (use it with
     harmonize --labeler) and OUT/report.json (held-out accuracy and confusion matrix)."""
+    from ..loading import require_torch
+
+    require_torch("s2crnet train-labeler")
     from ..training import TrainingError
     from ..training.labeler import LabelerTrainConfig, format_report
     from ..training.labeler import train_labeler as run

@@ -13,6 +13,7 @@ from .common import (
     check_output,
     harmonizer_for,
     labeler_option,
+    max_pixels_option,
     model_options,
     output_option,
     reports_errors,
@@ -79,6 +80,7 @@ from .group import cli
     show_default=True,
     help="Constant quality for libx264/libx265 (lower is better).",
 )
+@max_pixels_option
 @reports_errors
 def harmonize_video(
     video: Path,
@@ -97,6 +99,7 @@ def harmonize_video(
     device: str,
     backend: str | None,
     onnx_file: Path | None,
+    max_pixels: int | None,
 ) -> None:
     """Harmonize the object marked by MASK in every frame of VIDEO and write OUTPUT.
 
@@ -120,6 +123,10 @@ def harmonize_video(
         check_output(save_curves, inputs, "--save-curves", (".jsonl", ".json"))
     if curve_file is not None and (weights or onnx_file or label or labeler):
         raise InputError("--curves replaces the model: --weights, --onnx, --label go without it")
+    from ..video.streams import check_codec, check_frame_size
+
+    check_codec(codec)
+    check_frame_size(video, max_pixels)
     count_frames(video)  # a bad video is reported before the model loads
     if curve_file is None:
         session = harmonizer_for(weights, device, backend, onnx_file, labeler)
@@ -127,7 +134,8 @@ def harmonize_video(
         session = Harmonizer()  # applies the file's curves; its model is never loaded
     options = VideoOptions(smooth=smooth, scene_cut=scene_cut, codec=codec, crf=crf, progress=True)
     result = run(video, mask, output, model=session, strength=strength, label=label,
-                 curves=curve_file, save_curves=save_curves, options=options)  # fmt: skip
+                 curves=curve_file, save_curves=save_curves, max_pixels=max_pixels,
+                 options=options)  # fmt: skip
     if result.label is not None:
         status(f"label: {result.label}")
     cuts = f", scene cuts at frames {list(result.scene_cuts)}" if result.scene_cuts else ""

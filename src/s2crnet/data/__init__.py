@@ -6,11 +6,11 @@ Names are imported on first use (the datasets need PyTorch, the rest does not).
 from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "SUBSETS": "iharmony4",
+    "SUBSETS": ".triplets",
     "IHarmony4": "iharmony4",
-    "Triplet": "iharmony4",
-    "list_triplets": "iharmony4",
-    "read_label_list": "iharmony4",
+    "Triplet": ".triplets",
+    "list_triplets": ".triplets",
+    "read_label_list": ".triplets",
     "PhotoComposites": "photos",
     "list_photos": "photos",
     "OPS": "synthetic",

@@ -19,7 +19,14 @@ from .common import Key, load_float, load_mask_float, sample_rng, split_key, to_
 from .synthetic import TRANSFER_SOURCES, ColourFamily, Reference, jitter_photo, make_composite
 from .transforms import random_crop_flip
 
-__all__ = ["Photo", "PhotoComposites", "list_photos", "new_photo_folder"]
+__all__ = [
+    "Photo",
+    "PhotoComposites",
+    "check_photos",
+    "list_photos",
+    "new_photo_folder",
+    "photo_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,56 @@ def list_photos(root: str | Path) -> list[Photo]:
     return photos
 
 
+def photo_problem(photo: Photo) -> str | None:
+    """What is wrong with a photo and its mask for training, or None: unreadable, sizes
+    that differ (after the EXIF orientation), an empty mask or one that covers everything.
+    The image is read from its header only; the mask is decoded."""
+    from PIL import Image, UnidentifiedImageError
+
+    from ..errors import InputError
+    from ..images import read_mask
+
+    try:
+        with Image.open(photo.image) as img:
+            width, height = img.size
+            if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # rotated by a quarter turn
+                width, height = height, width
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        return f"{photo.image}: unreadable ({exc})"
+    try:
+        values = read_mask(photo.mask, 0).oriented()
+    except (InputError, OSError, ValueError) as exc:
+        return f"{photo.mask}: unreadable ({str(exc).removeprefix(f'{photo.mask}: ')})"
+    if values.shape != (height, width):
+        return (f"{photo.mask}: mask is {values.shape[1]}x{values.shape[0]} but its photo "
+                f"{photo.image.name} is {width}x{height}")  # fmt: skip
+    if not (values > 127).any():
+        return f"{photo.mask}: the mask is empty"
+    if (values > 127).all():
+        return f"{photo.mask}: the mask covers the whole photo (no background)"
+    return None
+
+
+def check_photos(photos: list[Photo], skip_bad: bool = False) -> list[Photo]:
+    """The photos fit for training (see :func:`photo_problem`). Bad pairs raise one
+    :class:`ValueError` listing them, or, with ``skip_bad``, are left out with a warning
+    saying how many."""
+    problems = [(photo, problem) for photo in photos if (problem := photo_problem(photo))]
+    if not problems:
+        return photos
+    shown = "; ".join(problem for _, problem in problems[:10])
+    more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+    if not skip_bad:
+        raise ValueError(
+            f"{len(problems)} of {len(photos)} training photos cannot be used: {shown}{more}; "
+            "fix or remove them, or pass --skip-bad-photos to leave them out"
+        )
+    warnings.warn(f"left out {len(problems)} of {len(photos)} training photos: {shown}{more}",
+                  stacklevel=2)  # fmt: skip
+    bad = {id(photo) for photo, _ in problems}
+    return [photo for photo in photos if id(photo) not in bad]
+
+
 @contextmanager
 def new_photo_folder(out: str | Path) -> Iterator[tuple[Path, list[list[str]]]]:
     """Write a folder that :func:`list_photos` reads, whole or not at all.
@@ -110,7 +167,8 @@ class PhotoComposites(Dataset):
     ``jitter``: the fraction of samples whose whole photo (target and background alike)
     is first mildly recoloured (:func:`~s2crnet.data.synthetic.jitter_photo`).
 
-    ``root``: one folder (see :func:`list_photos`) or several, whose photos are pooled."""
+    ``root``: one folder (see :func:`list_photos`) or several, whose photos are pooled;
+    every pair is checked first (:func:`check_photos`; ``skip_bad`` leaves bad ones out)."""
 
     def __init__(
         self,
@@ -123,13 +181,14 @@ class PhotoComposites(Dataset):
         harmonious: float = 0.0,
         transfer_from: str = "any",
         jitter: float = 0.0,
+        skip_bad: bool = False,
     ) -> None:
         if transfer_from not in TRANSFER_SOURCES:
             raise ValueError(
                 f"transfer_from must be one of {', '.join(TRANSFER_SOURCES)}, got {transfer_from!r}"
             )
         roots = [root] if isinstance(root, (str, Path)) else list(root)
-        self.photos = [photo for r in roots for photo in list_photos(r)]
+        self.photos = check_photos([photo for r in roots for photo in list_photos(r)], skip_bad)
         self.same_kind: dict[str, list[int]] = {}
         if transfer_from == "same-kind":
             for i, photo in enumerate(self.photos):

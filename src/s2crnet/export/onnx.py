@@ -150,7 +150,7 @@ def verify_labeler_onnx(labeler: Labeler, path: str | Path, tolerance: float = 1
     size = labeler.config.view
     rng = np.random.default_rng(0)
     views = [rng.random((b, 3, size, size), np.float32) for b in (1, 3)]
-    views += [_sample_view(name, labeler.config) for name in ("astronaut", "coffee", "chelsea")]
+    views += _sample_views(labeler.config)
     worst = 0.0
     labeler = labeler.eval().cpu()
     for view in views:
@@ -163,24 +163,29 @@ def verify_labeler_onnx(labeler: Labeler, path: str | Path, tolerance: float = 1
     return worst
 
 
-def _sample_view(name: str, config: LabelerConfig) -> np.ndarray:
-    """A labeler view of a scikit-image sample photo with an elliptical object."""
-    import skimage.data
-
+def _sample_views(config: LabelerConfig) -> list[np.ndarray]:
+    """Labeler views of the example shipped with the package: as it is, mirrored, darkened."""
+    from ..inputs import load_inputs
+    from ..loading import ASSETS
     from ..thumbnails import label_view, resize_square
 
-    rgb = getattr(skimage.data, name)()
-    h, w = rgb.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w]
-    inside = ((yy - h * 0.55) / (h * 0.3)) ** 2 + ((xx - w * 0.5) / (w * 0.25)) ** 2 < 1
-    square, mask = resize_square(rgb, 256), resize_square(inside.astype(np.uint8) * 255, 256)
-    return label_view(square, mask, config.view, config.context, config.dim)
+    picture, values = load_inputs(ASSETS / "example-composite.jpg", ASSETS / "example-mask.png")
+    rgb, views = picture.rgb, []
+    for image, mask in ((rgb, values), (rgb[:, ::-1], values[:, ::-1]), (rgb // 2, values)):
+        square, square_mask = (
+            resize_square(np.ascontiguousarray(image), 256),
+            resize_square(np.ascontiguousarray(mask), 256),
+        )
+        views.append(label_view(square, square_mask, config.view, config.context, config.dim))
+    return views
 
 
 def sample_inputs(size: int, pairs: list[tuple[str, str]] | None = None):
-    """Real thumbnails for :func:`verify_onnx`: from ``(composite, mask)`` files, or from
-    the public-domain photos shipped with scikit-image, with an elliptical object mask."""
+    """Real thumbnails for :func:`verify_onnx`, ``(foreground, background, label)``: from
+    ``(composite, mask)`` files, or from the example shipped with the package (a photo of
+    scikit-image's, public domain), as it is, mirrored, and darkened."""
     from ..inputs import load_inputs
+    from ..loading import ASSETS
     from ..thumbnails import thumbnails
 
     samples = []
@@ -189,14 +194,12 @@ def sample_inputs(size: int, pairs: list[tuple[str, str]] | None = None):
             picture, values = load_inputs(composite, mask)
             samples.append((*thumbnails(picture.rgb, values, size), 4))
         return samples
-    import skimage.data
-
-    for index, name in enumerate(("astronaut", "coffee", "rocket")):
-        rgb = getattr(skimage.data, name)()
-        h, w = rgb.shape[:2]
-        yy, xx = np.mgrid[0:h, 0:w]
-        inside = ((yy - h * 0.55) / (h * 0.3)) ** 2 + ((xx - w * 0.5) / (w * 0.25)) ** 2 < 1
-        samples.append((*thumbnails(rgb, inside.astype(np.uint8) * 255, size), index))
+    picture, values = load_inputs(ASSETS / "example-composite.jpg", ASSETS / "example-mask.png")
+    rgb = picture.rgb
+    variants = (rgb, np.ascontiguousarray(rgb[:, ::-1]), (rgb // 2).astype(np.uint8))
+    masks = (values, np.ascontiguousarray(values[:, ::-1]), values)
+    for index, (image, mask) in enumerate(zip(variants, masks, strict=True)):
+        samples.append((*thumbnails(image, mask, size), index))
     return samples
 
 

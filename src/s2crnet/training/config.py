@@ -33,7 +33,10 @@ class TrainConfig(S2CRNetConfig):
     the samples show the untouched photo (or real image) as the input, so that the model
     learns to leave an already harmonious image alone. ``transfer_from``: ``"any"`` or
     ``"same-kind"`` (see :class:`s2crnet.data.photos.PhotoComposites`); ``photo_jitter``:
-    the fraction of photos recoloured as a whole first (target included). ``init_weights``
+    the fraction of photos recoloured as a whole first (target included). Every photo and
+    mask is checked when a run starts (decodable, same size, an object that is neither
+    empty nor everything): bad pairs stop the run with a list of them, or, with
+    ``skip_bad_photos``, are left out with a warning. ``init_weights``
     starts from a whole trained model (ours or the released checkpoint; same model config,
     except that a model without the hidden head may grow one) to fine-tune it.
     ``warmup_steps`` ramps the learning rate up linearly;
@@ -61,6 +64,7 @@ class TrainConfig(S2CRNetConfig):
     harmonious_fraction: float = 0.0
     transfer_from: str = "any"
     photo_jitter: float = 0.0
+    skip_bad_photos: bool = False
     backbone_weights: str | None = None
     from_scratch: bool = False
     init_weights: str | None = None

@@ -89,6 +89,7 @@ def _dataset(config: TrainConfig):
             family=config.colour_family(),
             transfer_from=config.transfer_from,
             jitter=config.photo_jitter,
+            skip_bad=config.skip_bad_photos,
             **common,
         )
     from ..data.iharmony4 import IHarmony4
@@ -308,7 +309,10 @@ def _setup(config: TrainConfig, resume: bool) -> tuple[_Run, Any]:
     if resume and not state_path.is_file():
         raise TrainingError(f"{state_path}: nothing to resume")
 
-    dataset = _dataset(config)
+    try:
+        dataset = _dataset(config)  # every photo checked: bad pairs stop here, listed
+    except (ValueError, FileNotFoundError) as exc:
+        raise TrainingError(str(exc)) from None
     total = config.total_steps(len(dataset), rt.world)
     model = _build_model(config, init_backbone=not resume).to(rt.device).train()
     if rt.main:  # only once the data and the starting weights are known to be good

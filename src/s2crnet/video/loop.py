@@ -17,6 +17,7 @@ import numpy as np
 
 from ..curves.value import Curves, read_curve_file
 from ..errors import InputError, require
+from ..inputs import source_name
 from ..labels import AUTO, LABELS
 from ..render import apply_curves
 from ..session import Harmonizer, as_harmonizer
@@ -25,6 +26,8 @@ from .masks import mask_frames
 from .options import VideoOptions
 from .smoothing import FlickerMeter, Smoother
 from .streams import (
+    check_codec,
+    check_frame_size,
     check_output,
     count_frames,
     decode,
@@ -162,6 +165,7 @@ def harmonize_video(
     save_curves: str | os.PathLike | None = None,
     labeler: Any = None,
     device: str | None = None,
+    max_pixels: int | None = None,
     options: VideoOptions | None = None,
     smooth: float | None = None,
     scene_cut: float | None = None,
@@ -191,6 +195,9 @@ def harmonize_video(
         save_curves: write each frame's curves as JSON lines (a curve file per line, with
             ``frame``, ``time`` and ``pts``).
         labeler, device: as for :func:`s2crnet.harmonize`.
+        max_pixels: refuse frames (of the video and of a mask video) and mask images above
+            this many pixels, before any is decoded (default
+            :data:`s2crnet.images.DEFAULT_MAX_PIXELS`; 0 = no limit).
         options: a :class:`VideoOptions` (smoothing, scene cuts, encoder, progress), or
             its fields one by one: ``smooth``, ``scene_cut``, ``codec``, ``crf``,
             ``progress`` (not both).
@@ -209,6 +216,8 @@ def harmonize_video(
     options = _video_options(options, given)
     video, output = Path(video), Path(output)
     fmt = check_output(output, video)
+    check_codec(options.codec)
+    check_frame_size(video, max_pixels)
     count = count_frames(video)
     if count == 0:
         raise InputError(f"{video}: the video stream holds no frames")
@@ -225,10 +234,12 @@ def harmonize_video(
         session = as_harmonizer(model, device, labeler)
         source = _ModelCurves(session, strength, label, options)
     return _stream(video=video, mask=mask, output=output, fmt=fmt, count=count, source=source,
-                   save_curves=save_curves, options=options)  # fmt: skip
+                   save_curves=save_curves, options=options, max_pixels=max_pixels)  # fmt: skip
 
 
-def _stream(*, video, mask, output, fmt, count, source, save_curves, options) -> VideoResult:
+def _stream(
+    *, video, mask, output, fmt, count, source, save_curves, options, max_pixels
+) -> VideoResult:
     """Decode, harmonize and encode every frame; copy the audio packets."""
     import av
     from tqdm import tqdm
@@ -236,7 +247,8 @@ def _stream(*, video, mask, output, fmt, count, source, save_curves, options) ->
     from ..atomic import staged_file
 
     first = first_frame(video)
-    masks = mask_frames(mask, count, (first.height, first.width), rotation_of(first))
+    shape = (first.height, first.width)
+    masks = mask_frames(mask, count, shape, rotation_of(first), max_pixels)
     flicker, index, still = FlickerMeter(), 0, None
     with ExitStack() as stack:
         lines = None
@@ -256,12 +268,17 @@ def _stream(*, video, mask, output, fmt, count, source, save_curves, options) ->
                     continue
                 for frame in decode(packet, video):
                     values = next(masks)
-                    if not values.any():
+                    if still is None or still[0] is not values:  # a still mask: checked once
+                        if values.min() == 255:
+                            raise InputError(
+                                f"{source_name(mask, 'mask')}: frame {index}: the mask covers "
+                                "the whole frame; there is no background to harmonize against"
+                            )
+                        still = (values, resize_square(values, source.size), values.any())
+                    if not still[2]:
                         out.write_unchanged(frame)
                         flicker.gap()
                     else:
-                        if still is None or still[0] is not values:  # a still mask: once
-                            still = (values, resize_square(values, source.size))
                         rgb = out.to_rgb(frame)
                         square, square_mask = resize_square(rgb, source.size), still[1]
                         curves = source.for_frame(index, square, square_mask)

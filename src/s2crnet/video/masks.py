@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..images import mask_from_array, read_mask
 from ..inputs import fit_mask
 from .options import MASK_VIDEO_SUFFIXES
-from .streams import count_frames, open_input
+from .streams import check_frame_size, count_frames, open_input, reason
 
 __all__ = ["mask_frames"]
 
@@ -22,10 +22,15 @@ _FRAMES = "each video frame"
 
 
 def mask_frames(
-    mask: Any, count: int, shape: tuple[int, int], rotation: int
+    mask: Any,
+    count: int,
+    shape: tuple[int, int],
+    rotation: int,
+    max_pixels: int | None = None,
 ) -> Iterator[np.ndarray]:
     """``count`` ``(H, W)`` uint8 masks, in the frames' stored ``shape``; a mask drawn on
-    the displayed picture of a video rotated by ``rotation`` degrees is turned back."""
+    the displayed picture of a video rotated by ``rotation`` degrees is turned back. Mask
+    files and mask videos are opened up to ``max_pixels``."""
 
     def fit(values: Any, name: str) -> np.ndarray:
         return fit_mask(values, shape, name, _FRAMES, rotation=rotation)
@@ -39,14 +44,15 @@ def mask_frames(
         files = sorted(list_images(path), key=lambda p: p.name)
         if len(files) != count:
             raise InputError(f"{path}: {len(files)} mask images for {count} video frames")
-        fit(read_mask(files[0]).oriented(), str(files[0]))  # a wrong size fails before work
-        return (fit(read_mask(f).oriented(), str(f)) for f in files)
+        fit(read_mask(files[0], max_pixels).oriented(), str(files[0]))  # fails before work
+        return (fit(read_mask(f, max_pixels).oriented(), str(f)) for f in files)
     if path.suffix.lower() in MASK_VIDEO_SUFFIXES:
+        check_frame_size(path, max_pixels, "mask video")
         frames = count_frames(path, "mask video")
         if frames != count:
             raise InputError(f"{path}: the mask video has {frames} frames, the video {count}")
         return _mask_video(path, fit)
-    return _repeat(fit(read_mask(path).oriented(), str(path)), count)
+    return _repeat(fit(read_mask(path, max_pixels).oriented(), str(path)), count)
 
 
 def _repeat(values: np.ndarray, count: int) -> Iterator[np.ndarray]:
@@ -54,7 +60,16 @@ def _repeat(values: np.ndarray, count: int) -> Iterator[np.ndarray]:
 
 
 def _mask_video(path: Path, fit) -> Iterator[np.ndarray]:
+    import av
+
     with open_input(path, "mask video") as container:
-        for frame in container.decode(container.streams.video[0]):
+        frames = container.decode(container.streams.video[0])
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                return
+            except av.FFmpegError as exc:
+                raise InputError(f"{path}: damaged mask video ({reason(exc)})") from None
             grey = frame.reformat(format="gray", src_color_range="MPEG", dst_color_range="JPEG")
             yield fit(mask_from_array(grey.to_ndarray(), str(path)), str(path))

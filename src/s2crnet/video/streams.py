@@ -74,6 +74,39 @@ def count_frames(path: Path, what: str = "video") -> int:
             raise InputError(f"{path}: damaged video ({reason(exc)})") from None
 
 
+def check_codec(codec: str) -> None:
+    """An :class:`InputError` unless ``codec`` names a video encoder this FFmpeg has."""
+    import av
+
+    try:
+        found = av.codec.Codec(codec, "w")
+    except (av.FFmpegError, ValueError):  # UnknownCodecError is a ValueError
+        raise InputError(f"--codec {codec}: no such encoder in this FFmpeg; "
+                         "use libx264, libx265, ffv1...") from None  # fmt: skip
+    if found.type != "video":
+        raise InputError(f"--codec {codec}: an {found.type} encoder; give a video encoder "
+                         "(libx264, libx265, ffv1...)")  # fmt: skip
+
+
+def check_frame_size(path: Path, max_pixels: int | None, what: str = "video") -> None:
+    """Refuse frames above ``max_pixels`` (default :data:`s2crnet.images.DEFAULT_MAX_PIXELS`;
+    0: no limit) from the stream's header, before any frame is decoded."""
+    from ..images import DEFAULT_MAX_PIXELS
+
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    if not limit:
+        return
+    with open_input(path, what) as container:
+        context = container.streams.video[0].codec_context
+        width, height = int(context.width or 0), int(context.height or 0)
+    if width * height > limit:
+        raise InputError(
+            f"{path}: {what} frames of {width}x{height} are {width * height} pixels, above the "
+            f"limit of {limit} (a guard against decompression bombs); --max-pixels N raises "
+            "it, 0 removes it"
+        )
+
+
 def first_frame(video: Path) -> Any:
     """The first decoded frame (its size, rotation and colour tags), from its own pass."""
     import av
