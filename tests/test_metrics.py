@@ -70,3 +70,18 @@ def test_buckets():
         "15-100%",
         "15-100%",
     ]
+
+
+def test_ssim_is_scikit_images_to_the_last_bit():
+    """Evaluating needs no SciPy: our SSIM (OpenCV's box filter) equals scikit-image's."""
+    skimage_metrics = pytest.importorskip("skimage.metrics")
+    from s2crnet.metrics import structural_similarity
+
+    rng = np.random.default_rng(1)
+    for shape in ((16, 16, 3), (121, 161, 3), (256, 256, 3)):
+        a = rng.integers(0, 256, shape).astype(np.uint8)
+        b = np.clip(a.astype(int) + rng.integers(-40, 40, shape), 0, 255).astype(np.uint8)
+        expected = skimage_metrics.structural_similarity(a, b, channel_axis=2, data_range=255)
+        assert structural_similarity(a, b) == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(ValueError, match="SSIM needs two"):
+        structural_similarity(np.zeros((5, 5, 3)), np.zeros((5, 5, 3)))
