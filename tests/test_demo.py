@@ -113,7 +113,9 @@ def test_the_page_in_a_real_browser(server, tmp_path):
         shown = page.eval_on_selector_all("#result img", "els => els.map(e => e.src)")
         assert len(shown) == 2  # before and after, in the comparison slider
         names = [link.rsplit("/", 1)[-1] for link in links]
-        assert names == ["result.png", "curves.json", "grade.cube"]
+        stems = [name.split("-", 1)[0] + "." + name.rsplit(".", 1)[-1] for name in names]
+        assert stems == ["result.png", "curves.json", "grade.cube"]  # request-tagged names
+        assert len({name.split("-", 1)[1].split(".")[0] for name in names}) == 1
         (tmp_path / "result.png").write_bytes(page.request.get(links[0]).body())
         assert np.abs(read_rgb(tmp_path / "result.png") - expected).max() <= 1
         after = tmp_path / "after.jpeg"

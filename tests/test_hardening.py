@@ -264,3 +264,37 @@ def test_training_photos_with_a_bad_pair_are_listed_or_skipped(tmp_path):
                            "--steps", 1, "--from-scratch")  # fmt: skip
     assert_user_error(code, err, "2 of 3 training photos cannot be used", "--skip-bad-photos")
     assert not (tmp_path / "run").exists()
+
+
+# --------------------------------------------------------------------------- 4, 5. the demo
+def test_the_demo_names_each_requests_files_apart_and_prunes_old_ones(tmp_path):
+    pytest.importorskip("matplotlib")
+    from s2crnet.curves import Curves
+    from s2crnet.demo import download_files, prune
+    from s2crnet.session import ObjectResult
+
+    obj = ObjectResult(Curves.identity(), None)
+    image = np.zeros((20, 30, 3), np.uint8)
+    first = download_files(image, obj, 0.6, tmp_path / "000001")
+    second = download_files(image, obj, 0.6, tmp_path / "000002")
+    names = [os.path.basename(p) for p in first + second]
+    assert len(set(names)) == len(names) == 8  # no two requests share a file name
+    old = time.time() - 3600
+    for path in (tmp_path / "000001").iterdir():
+        os.utime(path, (old, old))
+    os.utime(tmp_path / "000001", (old, old))
+    assert prune(tmp_path) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["000002"]
+
+
+def test_the_demos_messages_show_no_server_folder():
+    from s2crnet.demo import public_message
+
+    message = public_message("/tmp/gradio/0a1b2c/upload.mp4: not a video file (Invalid data)")
+    assert message == "upload.mp4: not a video file (Invalid data)"
+    assert public_message("mask: nothing uploaded") == "mask: nothing uploaded"
+
+
+def test_the_demo_command_bounds_uploads():
+    code, out, _ = run_cli("demo", "--help")
+    assert code == 0 and "--max-upload-mb" in out and "default: 40" in " ".join(out.split())

@@ -121,17 +121,55 @@ PNG_PIXELS = 4_000_000
 
 
 def download_files(image: np.ndarray, obj: Any, calibration: float, folder: Path) -> list[str]:
-    """The result, its curve file and its ``.cube``, and the curve plot, in a new folder."""
+    """The result, its curve file and its ``.cube``, and the curve plot (last), in a new
+    folder; every name carries the folder's (the request's), so that requests served at
+    once never share a file name."""
     from .images import Picture, write_image
     from .visual import curve_plot_png
 
     folder.mkdir(parents=True, exist_ok=True)
-    name = "result.png" if image.shape[0] * image.shape[1] <= PNG_PIXELS else "result.jpg"
-    write_image(folder / name, Picture(rgb=np.ascontiguousarray(image)))
-    (folder / "curves.json").write_text(obj.curves.to_json(calibration, label=_label(obj)))
-    (folder / "grade.cube").write_text(obj.curves.to_cube(1024, title="s2crnet demo"))
-    (folder / "curves.png").write_bytes(curve_plot_png([("object", obj.curves)], calibration))
-    return [str(folder / n) for n in (name, "curves.json", "grade.cube")]
+    tag = folder.name
+    kind = "png" if image.shape[0] * image.shape[1] <= PNG_PIXELS else "jpg"
+    names = (f"result-{tag}.{kind}", f"curves-{tag}.json", f"grade-{tag}.cube")
+    write_image(folder / names[0], Picture(rgb=np.ascontiguousarray(image)))
+    (folder / names[1]).write_text(obj.curves.to_json(calibration, label=_label(obj)))
+    (folder / names[2]).write_text(obj.curves.to_cube(1024, title="s2crnet demo"))
+    plot = folder / f"curves-{tag}.png"
+    plot.write_bytes(curve_plot_png([("object", obj.curves)], calibration))
+    return [str(folder / n) for n in names] + [str(plot)]
+
+
+#: A request's files are removed this many seconds after it was served.
+KEEP_SECONDS = 900
+
+
+def prune(work: Path, keep_seconds: float = KEEP_SECONDS) -> int:
+    """Remove the request folders in ``work`` older than ``keep_seconds``; returns how
+    many. Called at every request, and the whole folder goes when the server stops."""
+    import shutil
+    import time
+
+    removed, now = 0, time.time()
+    for folder in work.iterdir() if work.is_dir() else ():
+        try:
+            old = now - folder.stat().st_mtime > keep_seconds
+        except OSError:
+            continue
+        if old:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def public_message(message: str) -> str:
+    """An error for the page: file paths cut to their names (no server folders shown).
+
+    >>> public_message("/tmp/gradio/ab12/clip.mp4: not a video file")
+    'clip.mp4: not a video file'
+    """
+    import re
+
+    return re.sub(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s:]+)*[/\\]([^/\\\s:]+)", r"\1", message)
 
 
 def _model_label(label: str, session: Any) -> str | None:
@@ -165,20 +203,27 @@ def build_demo(model: Any = None, labeler: Any = None):
 
     session = as_harmonizer(model, None, labeler).load()
     calibration = session.calibration
+    import atexit
+    import shutil
+
     work = Path(tempfile.mkdtemp(prefix="s2crnet-demo-"))
+    atexit.register(shutil.rmtree, work, ignore_errors=True)  # a clean exit leaves nothing
     counter = iter(range(1 << 62))
 
+    def new_folder() -> Path:
+        prune(work)
+        return work / f"{next(counter):06d}"
+
     def outputs(before: np.ndarray, image: np.ndarray, obj: Any):
-        folder = work / f"{next(counter):06d}"
-        files = download_files(image, obj, calibration, folder)
-        return (before, image), str(folder / "curves.png"), files, _summary(obj)
+        files = download_files(image, obj, calibration, new_folder())
+        return (before, image), files[-1], files[:-1], _summary(obj)
 
     def page_errors(fn):
         def run(*args):
             try:
                 return fn(*args)
             except (InputError, ValueError) as exc:  # a user's upload: a message, not a trace
-                raise gr.Error(str(exc)) from None
+                raise gr.Error(public_message(str(exc))) from None
 
         return run
 
@@ -201,7 +246,8 @@ def build_demo(model: Any = None, labeler: Any = None):
             raise InputError("video and mask: upload both")
         from .video import harmonize_video
 
-        out = work / f"{next(counter):06d}" / "result.mp4"
+        folder = new_folder()
+        out = folder / f"result-{folder.name}.mp4"
         out.parent.mkdir(parents=True)
         result = harmonize_video(video, mask_file, out, model=session, strength=float(strength),
                                  smooth=float(smooth),
@@ -217,7 +263,9 @@ def build_demo(model: Any = None, labeler: Any = None):
         return harmonize_arrays(composite, values, strength, AUTO, session)[0]
 
     example = [str(p) for p in EXAMPLE] if all(p.is_file() for p in EXAMPLE) else [None, None]
-    with gr.Blocks(title="s2crnet: image harmonization", analytics_enabled=False) as demo:
+    blocks = {"title": "s2crnet: image harmonization", "analytics_enabled": False,
+              "delete_cache": (300, KEEP_SECONDS)}  # Gradio's copies go too  # fmt: skip
+    with gr.Blocks(**blocks) as demo:
         gr.Markdown(
             "# s2crnet\nRecolour a pasted object so that it belongs: S2CRNet predicts one "
             "colour curve per channel from a thumbnail and applies it at full resolution."
@@ -267,8 +315,11 @@ def build_demo(model: Any = None, labeler: Any = None):
         run_mask.click(from_mask, [painted, mask, strength, label], shown, api_name="page_mask")
         run_cutout.click(from_cutout, [cutout, background, x, y, scale, strength, label], shown,
                          api_name="page_cutout")  # fmt: skip
-        run_video.click(from_video, [clip, clip_mask, strength, smooth, label],
-                        [clip_out, summary], api_name="page_video")  # fmt: skip
+        # the other tabs' pictures, curves and downloads go first: they are not this result's
+        run_video.click(lambda: (None, None, None), None, [slider, plot, files],
+                        api_name=False).then(
+            from_video, [clip, clip_mask, strength, smooth, label], [clip_out, summary],
+            api_name="page_video")  # fmt: skip
         with gr.Row(visible=False):  # the API endpoint: lossless in and out
             api_in = gr.Image(type="numpy", image_mode="RGB", format="png")
             api_mask = gr.Image(type="numpy", image_mode="L", format="png")
@@ -280,8 +331,19 @@ def build_demo(model: Any = None, labeler: Any = None):
     return demo
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, model: Any = None, labeler: Any = None):
-    """Serve the demo (blocks until stopped)."""
+#: The largest upload the page takes, in MB (``s2crnet demo --max-upload-mb``).
+MAX_UPLOAD_MB = 40
+
+
+def launch(
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    model: Any = None,
+    labeler: Any = None,
+    max_upload_mb: int = MAX_UPLOAD_MB,
+):
+    """Serve the demo (blocks until stopped); uploads above ``max_upload_mb`` are refused."""
     demo = build_demo(model, labeler)
     demo.queue().launch(server_name=host, server_port=port, show_error=False, quiet=True,
+                        max_file_size=f"{max_upload_mb}mb",
                         footer_links=["api"])  # fmt: skip

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .common import harmonizer_for, labeler_option, reports_errors, status, weights_option
+from ..demo import MAX_UPLOAD_MB
 from .group import cli
 
 
@@ -15,8 +16,18 @@ from .group import cli
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
 @weights_option
 @labeler_option
+@click.option(
+    "--max-upload-mb",
+    type=click.IntRange(min=1),
+    default=MAX_UPLOAD_MB,
+    show_default=True,
+    help="The largest upload the page takes (MB); a request's files are removed 15 minutes "
+    "after it, and all of them when the server stops.",
+)
 @reports_errors
-def demo(host: str, port: int, weights: Path | None, labeler: Path | None) -> None:
+def demo(
+    host: str, port: int, weights: Path | None, labeler: Path | None, max_upload_mb: int
+) -> None:
     """Harmonize in a browser: a Gradio page (pip install 's2crnet[demo]'), offline, on the
     shipped model unless --weights is given. Its endpoint "harmonize" serves
     gradio_client: (composite, mask, strength) -> image."""
@@ -27,4 +38,4 @@ def demo(host: str, port: int, weights: Path | None, labeler: Path | None) -> No
 
     session = harmonizer_for(weights, "cpu", labeler=labeler)
     status(f"serving on http://{host}:{port} (Ctrl-C stops it)")
-    launch(host, port, session)
+    launch(host, port, session, max_upload_mb=max_upload_mb)
