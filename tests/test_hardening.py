@@ -298,3 +298,31 @@ def test_the_demos_messages_show_no_server_folder():
 def test_the_demo_command_bounds_uploads():
     code, out, _ = run_cli("demo", "--help")
     assert code == 0 and "--max-upload-mb" in out and "default: 40" in " ".join(out.split())
+
+
+def test_a_truncated_video_is_harmonized_with_a_warning_giving_the_count(tmp_path):
+    av = pytest.importorskip("av")
+    with av.open(str(tmp_path / "whole.mkv"), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        rng = np.random.default_rng(0)
+        for i in range(50):
+            img = rng.integers(0, 256, (48, 64, 3), np.uint8)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    data = (tmp_path / "whole.mkv").read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[: int(len(data) * 0.6)])  # a copy cut short
+    _still_mask(tmp_path / "m.png")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the whole clip: no word
+        code, _, err = run_cli("harmonize-video", tmp_path / "whole.mkv", tmp_path / "m.png",
+                               "-o", tmp_path / "o1.mp4")  # fmt: skip
+    assert code == 0, err
+    with pytest.warns(UserWarning, match=r"cut\.mkv: ends at .* \(truncated\?\); harmonizing the"):
+        code, _, err = run_cli("harmonize-video", tmp_path / "cut.mkv", tmp_path / "m.png",
+                               "-o", tmp_path / "o2.mp4")  # fmt: skip
+    assert code == 0, err

@@ -139,6 +139,10 @@ def download_files(image: np.ndarray, obj: Any, calibration: float, folder: Path
     return [str(folder / n) for n in names] + [str(plot)]
 
 
+#: The largest video frame the page harmonizes (8K is 33 megapixels): a small upload of
+#: huge frames must not take the server's memory.
+VIDEO_MAX_PIXELS = 40_000_000
+
 #: A request's files are removed this many seconds after it was served.
 KEEP_SECONDS = 900
 
@@ -250,8 +254,8 @@ def build_demo(model: Any = None, labeler: Any = None):
         out = folder / f"result-{folder.name}.mp4"
         out.parent.mkdir(parents=True)
         result = harmonize_video(video, mask_file, out, model=session, strength=float(strength),
-                                 smooth=float(smooth),
-                                 label=_model_label(label, session))  # fmt: skip
+                                 smooth=float(smooth), label=_model_label(label, session),
+                                 max_pixels=VIDEO_MAX_PIXELS)  # fmt: skip
         cuts = f", scene cuts at {list(result.scene_cuts)}" if result.scene_cuts else ""
         text = f"{result.frames} frames, flicker {result.flicker:.2f} levels{cuts}."
         return str(out), text

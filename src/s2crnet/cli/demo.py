@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .common import harmonizer_for, labeler_option, reports_errors, status, weights_option
 from ..demo import MAX_UPLOAD_MB
+from .common import harmonizer_for, labeler_option, reports_errors, status, weights_option
 from .group import cli
 
 

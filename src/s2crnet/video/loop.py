@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from .streams import (
     open_input,
     open_output,
     rotation_of,
+    truncation,
 )
 
 __all__ = ["VideoResult", "harmonize_video"]
@@ -221,6 +223,10 @@ def harmonize_video(
     count = count_frames(video)
     if count == 0:
         raise InputError(f"{video}: the video stream holds no frames")
+    problem = truncation(video)
+    if problem:
+        warnings.warn(f"{video}: {problem} (truncated?); harmonizing the {count} frames it "
+                      "holds", stacklevel=2)  # fmt: skip
     if curves is not None:
         session = as_harmonizer(model, device, labeler) if model is not None else Harmonizer()
         if isinstance(curves, Curves):

@@ -74,6 +74,36 @@ def count_frames(path: Path, what: str = "video") -> int:
             raise InputError(f"{path}: damaged video ({reason(exc)})") from None
 
 
+def truncation(path: Path) -> str | None:
+    """What says ``path`` was cut short, or None: fewer frames than its header declares,
+    or its last frame well before the duration it declares (a copy that stopped early)."""
+    import av
+
+    with open_input(Path(path)) as container:
+        stream = container.streams.video[0]
+        declared_frames = int(stream.frames or 0)
+        declared = None
+        if stream.duration is not None and stream.time_base is not None:
+            declared = float(stream.duration * stream.time_base)
+        elif container.duration and not container.streams.audio:
+            declared = container.duration / av.time_base
+        count, end = 0, 0.0
+        try:
+            for packet in container.demux(stream):
+                if packet.size:
+                    count += 1
+                if packet.pts is not None and packet.time_base is not None:
+                    finish = (packet.pts + (packet.duration or 0)) * packet.time_base
+                    end = max(end, float(finish))
+        except av.FFmpegError:
+            return None  # a damaged video: decoding says so
+    if declared_frames and count < declared_frames:
+        return f"holds {count} of the {declared_frames} frames its header declares"
+    if declared and end < 0.95 * declared - 0.1:
+        return f"ends at {end:.2f} s of the {declared:.2f} s its header declares"
+    return None
+
+
 def check_codec(codec: str) -> None:
     """An :class:`InputError` unless ``codec`` names a video encoder this FFmpeg has."""
     import av
