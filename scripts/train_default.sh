@@ -5,7 +5,9 @@
 #   2. that model grown a --head-hidden 256 head and fine-tuned 2000 steps (about 22 min);
 #   3. its calibrated strength written into its config (scripts/calibrate.py found it:
 #      real images back with MSE 30 on the 256 protocol at 1.0935 x 0.61 = 0.667).
-# Then: cp OUT/default.safetensors src/s2crnet/assets/s2crnet-default.safetensors
+# Then: cp OUT/default.safetensors src/s2crnet/assets/s2crnet-default.safetensors and
+#       s2crnet export-onnx --weights OUT/default.safetensors \
+#           -o src/s2crnet/assets/s2crnet-default.onnx   (tests/test_light.py checks the pair)
 # Usage: scripts/train_default.sh [OUT]   (default runs/default); add --resume to continue.
 # --curve-strength only sets the strength recorded in a run's config (training ignores it).
 set -euo pipefail
