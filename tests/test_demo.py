@@ -84,7 +84,7 @@ def test_api_endpoint_matches_the_command_within_one_level(server, tmp_path):
     assert np.abs(read_rgb(got) - read_rgb(tmp_path / "cli.png")).max() <= 1
     # a bad upload is a message, and the server goes on serving
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
-    with pytest.raises(Exception, match="the composite is 600x400"):
+    with pytest.raises(Exception, match=r"small\.png: mask is 10x10 but the composite .* is 600x400"):
         client.predict(handle_file(str(EXAMPLE[0])), handle_file(str(tmp_path / "small.png")),
                        1.0, api_name="/harmonize")  # fmt: skip
     again = client.predict(handle_file(str(EXAMPLE[0])), handle_file(str(EXAMPLE[1])), 0.8,
@@ -157,3 +157,16 @@ def test_the_video_tab_through_its_endpoint(server, tmp_path):
 
     with av.open(video) as container:
         assert sum(1 for _ in container.decode(video=0)) == 8
+
+
+def test_the_endpoint_says_what_is_wrong_with_a_bad_file(server, tmp_path):
+    """A non-image used to come back as ``{"error": null}`` (Gradio's decoder failed
+    before ours); the endpoint now decodes the files itself: our one line, no folders."""
+    from gradio_client import Client, handle_file
+
+    (tmp_path / "junk.png").write_bytes(np.random.default_rng(0).bytes(5000))
+    client = Client(server, verbose=False)
+    with pytest.raises(Exception, match=r"junk\.png: not an image file") as caught:
+        client.predict(handle_file(str(tmp_path / "junk.png")), handle_file(str(EXAMPLE[1])),
+                       1.0, api_name="/harmonize")  # fmt: skip
+    assert "/tmp" not in str(caught.value)

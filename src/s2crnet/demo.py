@@ -262,9 +262,17 @@ def build_demo(model: Any = None, labeler: Any = None):
 
     @page_errors
     def api_harmonize(composite, mask, strength):
-        composite = _rgb(composite, "composite")
-        values = editor_mask(mask, None, composite.shape[:2])
-        return harmonize_arrays(composite, values, strength, AUTO, session)[0]
+        # the files as sent, decoded here: a non-image or a bomb is our one-line message
+        if not composite or not mask:
+            raise InputError("composite and mask: send both")
+        from .images import read_image, read_mask, to_uint8
+        from .inputs import fit_mask
+
+        name = Path(composite).name
+        rgb = np.ascontiguousarray(to_uint8(read_image(composite).rgb))
+        values = fit_mask(read_mask(mask).oriented(), rgb.shape[:2], Path(mask).name,
+                          f"the composite {name}")  # fmt: skip
+        return harmonize_arrays(rgb, values, strength, AUTO, session)[0]
 
     example = [str(p) for p in EXAMPLE] if all(p.is_file() for p in EXAMPLE) else [None, None]
     blocks = {"title": "s2crnet: image harmonization", "analytics_enabled": False,
@@ -325,8 +333,8 @@ def build_demo(model: Any = None, labeler: Any = None):
             from_video, [clip, clip_mask, strength, smooth, label], [clip_out, summary],
             api_name="page_video")  # fmt: skip
         with gr.Row(visible=False):  # the API endpoint: lossless in and out
-            api_in = gr.Image(type="numpy", image_mode="RGB", format="png")
-            api_mask = gr.Image(type="numpy", image_mode="L", format="png")
+            api_in = gr.File(type="filepath")  # decoded by us, not by Gradio (see above)
+            api_mask = gr.File(type="filepath")
             api_strength = gr.Number(value=1.0)
             api_out = gr.Image(type="numpy", format="png")
             api_button = gr.Button()

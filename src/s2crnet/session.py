@@ -49,7 +49,6 @@ from .inputs import (
 )
 from .labels import AUTO, LabelGuess, object_labels
 from .loading import (
-    BACKENDS,
     CurvePredictor,
     LabelPredictor,
     choose_backend,
@@ -61,7 +60,7 @@ from .render import apply_curves
 from .strength import applied_strength
 from .thumbnails import background_thumbnail, resize_square
 
-__all__ = ["BACKENDS", "HarmonizeResult", "Harmonizer", "ObjectResult", "as_harmonizer"]
+__all__ = ["HarmonizeResult", "Harmonizer", "ObjectResult", "as_harmonizer"]
 
 PathLike = str | os.PathLike
 
