@@ -84,7 +84,8 @@ def test_api_endpoint_matches_the_command_within_one_level(server, tmp_path):
     assert np.abs(read_rgb(got) - read_rgb(tmp_path / "cli.png")).max() <= 1
     # a bad upload is a message, and the server goes on serving
     Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
-    with pytest.raises(Exception, match=r"small\.png: mask is 10x10 but the composite .* is 600x400"):
+    wrong_size = r"small\.png: mask is 10x10 but the composite .* is 600x400"
+    with pytest.raises(Exception, match=wrong_size):
         client.predict(handle_file(str(EXAMPLE[0])), handle_file(str(tmp_path / "small.png")),
                        1.0, api_name="/harmonize")  # fmt: skip
     again = client.predict(handle_file(str(EXAMPLE[0])), handle_file(str(EXAMPLE[1])), 0.8,
