@@ -171,3 +171,33 @@ def test_the_endpoint_says_what_is_wrong_with_a_bad_file(server, tmp_path):
         client.predict(handle_file(str(tmp_path / "junk.png")), handle_file(str(EXAMPLE[1])),
                        1.0, api_name="/harmonize")  # fmt: skip
     assert "/tmp" not in str(caught.value)
+
+
+def test_identical_requests_at_once_all_get_their_answer():
+    """8 identical requests at once used to lose answers: they shared Gradio's cache file
+    of the same bytes (one was rewritten while another was read). Now each result has a
+    name of its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client, handle_file
+
+    from s2crnet.demo import build_demo
+
+    port = free_port()
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=8).launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True
+    )
+
+    def one(_: int) -> int:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        out = client.predict(handle_file(str(EXAMPLE[0])), handle_file(str(EXAMPLE[1])), 1.0,
+                             api_name="/harmonize")  # fmt: skip
+        return int(read_rgb(out).sum())
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(one, range(32)))
+    finally:
+        demo.close()
+    assert len(answers) == 32 and len(set(answers)) == 1

@@ -272,7 +272,14 @@ def build_demo(model: Any = None, labeler: Any = None):
         rgb = np.ascontiguousarray(to_uint8(read_image(composite).rgb))
         values = fit_mask(read_mask(mask).oriented(), rgb.shape[:2], Path(mask).name,
                           f"the composite {name}")  # fmt: skip
-        return harmonize_arrays(rgb, values, strength, AUTO, session)[0]
+        image = harmonize_arrays(rgb, values, strength, AUTO, session)[0]
+        folder = new_folder()  # a name of its own: identical requests at once used to share
+        folder.mkdir(parents=True)  # Gradio's cache file of the same bytes, and lose answers
+        path = folder / f"result-{folder.name}.png"
+        from .images import Picture, write_image
+
+        write_image(path, Picture(rgb=np.ascontiguousarray(image)))
+        return str(path)
 
     example = [str(p) for p in EXAMPLE] if all(p.is_file() for p in EXAMPLE) else [None, None]
     blocks = {"title": "s2crnet: image harmonization", "analytics_enabled": False,
@@ -336,7 +343,7 @@ def build_demo(model: Any = None, labeler: Any = None):
             api_in = gr.File(type="filepath")  # decoded by us, not by Gradio (see above)
             api_mask = gr.File(type="filepath")
             api_strength = gr.Number(value=1.0)
-            api_out = gr.Image(type="numpy", format="png")
+            api_out = gr.File(type="filepath")  # the PNG as written, under its own name
             api_button = gr.Button()
         api_button.click(api_harmonize, [api_in, api_mask, api_strength], api_out,
                          api_name="harmonize")  # fmt: skip
