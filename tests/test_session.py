@@ -193,3 +193,12 @@ def test_a_bad_backend_pairing_is_one_line(files, weights_file):
         "--onnx", weights_file,
     )  # fmt: skip
     assert_user_error(code, err, str(weights_file), "not on backend onnxruntime")
+
+
+def test_curve_files_name_the_model_as_the_user_gave_it(files, weights_file):
+    assert Harmonizer().name == "default"  # not the path of the ONNX file it runs
+    assert Harmonizer(weights_file).name == str(weights_file)
+    code, _, err = run_cli("harmonize", files / "c.png", files / "m.png", "-o", files / "o.png",
+                           "--save-curves", files / "c.json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads((files / "c.json").read_text())["model"] == "default"

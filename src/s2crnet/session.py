@@ -183,9 +183,11 @@ class Harmonizer:
     @property
     def name(self) -> str:
         """How curve files and messages name the model: its file, or ``default``."""
+        if self._weights is None:
+            return "default"
         if isinstance(self._weights, str | os.PathLike):
             return str(self._weights)
-        return str(getattr(self.model, "path", None) or "default")
+        return str(getattr(self.model, "path", None) or "model")
 
     @property
     def calibration(self) -> float:
