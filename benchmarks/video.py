@@ -9,19 +9,24 @@ a colour cast, plus camera-like noise, H.264 at CRF 18), then prints:
 * ``harmonize``: :func:`s2crnet.harmonize_video` with the shipped model (YUV -> RGB once,
   thumbnails, curves, smoothing, lookup table, RGB -> YUV once, encode), on PyTorch and
   on ONNX Runtime (the model exported first);
-* the ratio of the times (target: at most 1.30 on 2 cores);
+* the ratio of the times (target: at most 1.30 on 2 cores); each the median of
+  ``--repeats`` runs, the floor and the backends taking turns, so that a slow moment of
+  the machine does not fall on one of them only;
 
 then the flicker (:class:`s2crnet.video.VideoResult`) of the shipped model on a small
-clip of the same kind (320x240, 48 frames) at several ``smooth`` settings, 0 being none;
+clip of the same kind (320x240, 144 frames) at several ``smooth`` settings, 0 being none,
+with the network on every frame (``predict_every=1``) and on every 4th (the default), and
+how far the default's curves are from those of every frame (mean absolute, 0-255);
 and the peak resident memory of a process harmonizing a 720p clip of 48 and of 192
 frames: frames stream through, so a clip four times as long needs no more memory.
 
-Run: ``python benchmarks/video.py [--sizes 1080p 4k] [--frames 96] [--threads 2]``.
+Run: ``python benchmarks/video.py [--sizes 720p 1080p] [--frames 96] [--repeats 3]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from fractions import Fraction
@@ -33,7 +38,9 @@ import torch
 from PIL import Image
 
 from s2crnet import harmonize_video
+from s2crnet.curves.value import read_curve_file
 from s2crnet.loading import default_model
+from s2crnet.video import DEFAULT_PREDICT_EVERY
 
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 
@@ -102,9 +109,10 @@ def seconds(fn) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", nargs="+", default=["1080p", "4k"], choices=list(SIZES))
+    parser.add_argument("--sizes", nargs="+", default=["720p", "1080p"], choices=list(SIZES))
     parser.add_argument("--frames", type=int, default=96)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{'size':>6} {'frames':>6} {'backend':>8} {'floor fps':>10} {'harmonize fps':>14} ratio")
@@ -122,21 +130,36 @@ def main() -> None:
         for name in args.sizes:
             clip, mask = folder / f"{name}.mp4", folder / f"{name}.png"
             Image.fromarray(make_clip(clip, SIZES[name], args.frames)).save(mask)
-            base = seconds(lambda c=clip: floor(c, folder / "floor.mp4"))
-            for backend, model in models.items():
-                full = seconds(
-                    lambda c=clip, m=mask, n=model: harmonize_video(c, m, folder / "o.mp4", model=n)
-                )
+            times: dict[str, list[float]] = {"floor": [], **{b: [] for b in models}}
+            for _ in range(args.repeats):
+                times["floor"].append(seconds(lambda c=clip: floor(c, folder / "floor.mp4")))
+                for backend, model in models.items():
+                    times[backend].append(seconds(
+                        lambda c=clip, m=mask, n=model: harmonize_video(c, m, folder / "o.mp4",
+                                                                        model=n)
+                    ))  # fmt: skip
+            base = statistics.median(times["floor"])
+            for backend in models:
+                full = statistics.median(times[backend])
                 print(
                     f"{name:>6} {args.frames:>6} {backend:>8} {args.frames / base:10.2f} "
                     f"{args.frames / full:14.2f} {full / base:6.2f}"
                 )
         clip, mask = folder / "small.mp4", folder / "small.png"
-        Image.fromarray(make_clip(clip, (320, 240), 48)).save(mask)
-        print("smooth  flicker (levels, 0-255)")
+        Image.fromarray(make_clip(clip, (320, 240), 144)).save(mask)
+        every = DEFAULT_PREDICT_EVERY
+        print(f"smooth  flicker (levels, 0-255): every frame, every {every}th; curves apart")
         for smooth in (0.0, 0.5, 0.8, 0.95):
-            result = harmonize_video(clip, mask, folder / "o.mp4", smooth=smooth)
-            print(f"{smooth:6.2f}  {result.flicker:.3f}")
+            flickers, tables = [], []
+            for n in (1, every):
+                lines = folder / f"curves{n}.jsonl"
+                result = harmonize_video(clip, mask, folder / "o.mp4", smooth=smooth,
+                                         predict_every=n, save_curves=lines)  # fmt: skip
+                flickers.append(result.flicker)
+                tables.append(np.stack([read_curve_file(line, str(lines))[0].lut(256)
+                                        for line in lines.read_text().splitlines()]))  # fmt: skip
+            apart = np.abs(tables[0].astype(np.float64) - tables[1]).mean()
+            print(f"{smooth:6.2f}  {flickers[0]:.3f}  {flickers[1]:.3f}  {apart:.2f}")
         print("frames  peak memory of the process (720p)")
         for frames in (48, 192):
             clip = folder / f"long{frames}.mp4"

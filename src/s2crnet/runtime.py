@@ -35,14 +35,14 @@ def _session(path: Path, key: str, what: str, threads: int | None, providers: li
     try:
         import onnxruntime as ort
     except ImportError:
-        raise WeightsError(
-            "onnxruntime is not installed; pip install 's2crnet[onnx]' (or onnxruntime)"
-        ) from None
+        raise WeightsError("onnxruntime is not installed; pip install onnxruntime") from None
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such ONNX file")
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
+    # no busy-waiting between runs: a video's encoder needs those cycles
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         session = ort.InferenceSession(
             str(path), options, providers=providers or ["CPUExecutionProvider"]

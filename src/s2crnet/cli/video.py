@@ -6,7 +6,12 @@ from pathlib import Path
 
 import click
 
-from ..video.options import DEFAULT_SCENE_CUT, DEFAULT_SMOOTH, VIDEO_SUFFIXES  # no PyAV import
+from ..video.options import (  # no PyAV import
+    DEFAULT_PREDICT_EVERY,
+    DEFAULT_SCENE_CUT,
+    DEFAULT_SMOOTH,
+    VIDEO_SUFFIXES,
+)
 from .common import (
     InputError,
     check_label,
@@ -56,6 +61,14 @@ from .group import cli
     help="Background change (mean absolute, 0-1) that counts as a new scene.",
 )
 @click.option(
+    "--predict-every",
+    type=click.IntRange(1),
+    default=DEFAULT_PREDICT_EVERY,
+    show_default=True,
+    help="Run the network on every Nth frame (and at each scene cut); the frames between "
+    "reuse the last prediction. 1 = every frame.",
+)
+@click.option(
     "--curves",
     "curve_file",
     type=click.Path(path_type=Path),
@@ -92,6 +105,7 @@ def harmonize_video(
     labeler: Path | None,
     smooth: float,
     scene_cut: float,
+    predict_every: int,
     curve_file: Path | None,
     save_curves: Path | None,
     codec: str,
@@ -132,7 +146,8 @@ def harmonize_video(
         session = harmonizer_for(weights, device, backend, onnx_file, labeler)
     else:
         session = Harmonizer()  # applies the file's curves; its model is never loaded
-    options = VideoOptions(smooth=smooth, scene_cut=scene_cut, codec=codec, crf=crf, progress=True)
+    options = VideoOptions(smooth=smooth, scene_cut=scene_cut, predict_every=predict_every,
+                           codec=codec, crf=crf, progress=True)  # fmt: skip
     result = run(video, mask, output, model=session, strength=strength, label=label,
                  curves=curve_file, save_curves=save_curves, max_pixels=max_pixels,
                  options=options)  # fmt: skip

@@ -2,7 +2,10 @@
 decode a frame, fit its mask, take its curves (the model's, smoothed in time, or a curve
 file's), render them, encode; copy the audio packets as they come. Frames stream through
 one at a time, so memory does not grow with the clip's length; frames whose mask is empty
-go to the encoder without any conversion."""
+go to the encoder without any conversion, and of the others only the object's box goes
+through RGB (:mod:`~s2crnet.video.boxes`). The network runs on every
+``predict_every``-th frame and at scene cuts (:class:`~s2crnet.video.smoothing.Smoother`);
+the encoder runs on a thread of its own (:class:`~s2crnet.video.streams.Output`)."""
 
 from __future__ import annotations
 
@@ -22,10 +25,11 @@ from ..inputs import source_name
 from ..labels import AUTO, LABELS
 from ..render import apply_curves
 from ..session import Harmonizer, as_harmonizer
-from ..thumbnails import background_thumbnail, resize_square
+from ..thumbnails import background_thumbnail, quick_square, resize_square
+from .boxes import render_box
 from .masks import mask_frames
 from .options import VideoOptions
-from .smoothing import FlickerMeter, Smoother
+from .smoothing import SCENE_SIDE, FlickerMeter, Smoother
 from .streams import (
     check_codec,
     check_frame_size,
@@ -58,6 +62,8 @@ class VideoResult:
             mask, in 0-255 levels (0: the correction does not flicker at all).
         label: the class a semantic model used (guessed once, from the first frame with
             an object, when it was ``"auto"``), or None.
+        predictions: frames the network predicted curves for (the first with an object,
+            each scene cut and every ``predict_every``-th; 0 with a curve file).
     """
 
     output: Path
@@ -65,6 +71,7 @@ class VideoResult:
     scene_cuts: tuple[int, ...]
     flicker: float
     label: str | None = None
+    predictions: int = 0
 
 
 class _ModelCurves:
@@ -74,18 +81,25 @@ class _ModelCurves:
         self.session, self.size = session, session.thumbnail
         self.applied = session.strength(strength)
         self.label = session.object_labels(label, 1)[0]
-        self.smoother = Smoother(options.smooth, options.scene_cut)
+        self.smoother = Smoother(options.smooth, options.scene_cut, options.predict_every)
         self.guess = None
         self.calibration = session.calibration
         self.model_name = session.name
 
-    def for_frame(self, index: int, square: np.ndarray, square_mask: np.ndarray) -> Curves:
-        background = background_thumbnail(square, square_mask, self.size)
-        if self.label == AUTO:  # guessed once, from the first frame with an object
-            self.guess = self.session.guess(square, square_mask)
-            self.label = self.guess.index
-        params = self.session.object_params(square, square_mask, background, self.label)
-        return Curves(self.smoother.update(index, params, background), self.applied)
+    def for_frame(self, index: int, rgb: np.ndarray, view: np.ndarray, mask: np.ndarray) -> Curves:
+        """Frame ``index``'s curves; ``view`` is its quick square (scene cuts), ``mask``
+        the object's square mask; the network gets :func:`resize_square` of ``rgb``."""
+
+        def predict() -> np.ndarray:
+            square = resize_square(rgb, self.size)
+            background = background_thumbnail(square, mask, self.size)
+            if self.label == AUTO:  # guessed once, from the first frame with an object
+                self.guess = self.session.guess(square, mask)
+                self.label = self.guess.index
+            return self.session.object_params(square, mask, background, self.label)
+
+        scene = background_thumbnail(view, mask, SCENE_SIDE)  # (1, 3, 32, 32)
+        return Curves(self.smoother.update(index, scene, predict), self.applied)
 
     def calibration_of(self, index: int) -> float:
         return self.calibration
@@ -93,6 +107,10 @@ class _ModelCurves:
     @property
     def cuts(self) -> list[int]:
         return self.smoother.cuts
+
+    @property
+    def predictions(self) -> int:
+        return self.smoother.predictions
 
     @property
     def used_label(self) -> str | None:
@@ -105,7 +123,7 @@ class _FileCurves:
     """Each frame's curves from a curve file (one for every frame, or JSON lines with one
     per frame), at the requested strength (:meth:`Harmonizer.at_strength`)."""
 
-    size, cuts, used_label, model_name = _MEASURE_SIDE, (), None, "curve file"
+    size, cuts, used_label, model_name, predictions = _MEASURE_SIDE, (), None, "curve file", 0
 
     def __init__(self, entries: list[tuple[Curves, float | None]], strength, session: Harmonizer):
         # a Curves object (calibration None) was made with the session's calibration
@@ -115,7 +133,7 @@ class _FileCurves:
     def _entry(self, index: int) -> tuple[Curves, float]:
         return self.entries[index if len(self.entries) > 1 else 0]
 
-    def for_frame(self, index: int, square: np.ndarray, square_mask: np.ndarray) -> Curves:
+    def for_frame(self, index: int, rgb: np.ndarray, view: np.ndarray, mask: np.ndarray) -> Curves:
         return self._entry(index)[0]
 
     def calibration_of(self, index: int) -> float:
@@ -171,6 +189,7 @@ def harmonize_video(
     options: VideoOptions | None = None,
     smooth: float | None = None,
     scene_cut: float | None = None,
+    predict_every: int | None = None,
     codec: str | None = None,
     crf: int | None = None,
     progress: bool | None = None,
@@ -200,9 +219,9 @@ def harmonize_video(
         max_pixels: refuse frames (of the video and of a mask video) and mask images above
             this many pixels, before any is decoded (default
             :data:`s2crnet.images.DEFAULT_MAX_PIXELS`; 0 = no limit).
-        options: a :class:`VideoOptions` (smoothing, scene cuts, encoder, progress), or
-            its fields one by one: ``smooth``, ``scene_cut``, ``codec``, ``crf``,
-            ``progress`` (not both).
+        options: a :class:`VideoOptions` (smoothing, scene cuts, how often the network
+            runs, encoder, progress), or its fields one by one: ``smooth``, ``scene_cut``,
+            ``predict_every``, ``codec``, ``crf``, ``progress`` (not both).
 
     Returns:
         a :class:`VideoResult`.
@@ -213,8 +232,8 @@ def harmonize_video(
         OutputError: the output cannot be written; nothing is left behind.
     """
     require("av", "harmonize-video", extra="video")
-    given = {"smooth": smooth, "scene_cut": scene_cut, "codec": codec, "crf": crf,
-             "progress": progress}  # fmt: skip
+    given = {"smooth": smooth, "scene_cut": scene_cut, "predict_every": predict_every,
+             "codec": codec, "crf": crf, "progress": progress}  # fmt: skip
     options = _video_options(options, given)
     video, output = Path(video), Path(output)
     fmt = check_output(output, video)
@@ -262,45 +281,51 @@ def _stream(
             lines = stack.enter_context(open(stack.enter_context(staged_file(save_curves)), "w"))
         container = stack.enter_context(open_input(video))
         tmp = stack.enter_context(staged_file(output, frame_counter(count)))
-        with av.open(str(tmp), "w", format=fmt) as written:
-            out = open_output(written, container, first, fmt, options)
-            # progress: shown on a terminal only (None), never in logs
-            bar = tqdm(total=count, unit="frame", desc="harmonizing",
-                       disable=None if options.progress else True)  # fmt: skip
-            stream = container.streams.video[0]
-            for packet in container.demux(stream, *container.streams.audio):
-                if packet.stream.index in out.audio:
-                    out.copy_audio(packet)
-                    continue
-                for frame in decode(packet, video):
-                    values = next(masks)
-                    if still is None or still[0] is not values:  # a still mask: checked once
-                        if values.min() == 255:
-                            raise InputError(
-                                f"{source_name(mask, 'mask')}: frame {index}: the mask covers "
-                                "the whole frame; there is no background to harmonize against"
-                            )
-                        still = (values, resize_square(values, source.size), values.any())
-                    if not still[2]:
-                        out.write_unchanged(frame)
-                        flicker.gap()
+        written = stack.enter_context(av.open(str(tmp), "w", format=fmt))
+        out = stack.enter_context(open_output(written, container, first, fmt, options))
+        # progress: shown on a terminal only (None), never in logs
+        bar = stack.enter_context(tqdm(total=count, unit="frame", desc="harmonizing",
+                                       disable=None if options.progress else True))  # fmt: skip
+        stream = container.streams.video[0]
+        for packet in container.demux(stream, *container.streams.audio):
+            if packet.stream.index in out.audio:
+                out.copy_audio(packet)
+                continue
+            for frame in decode(packet, video):
+                values = next(masks)
+                if still is None or still[0] is not values:  # a still mask: checked once
+                    if values.min() == 255:
+                        raise InputError(
+                            f"{source_name(mask, 'mask')}: frame {index}: the mask covers "
+                            "the whole frame; there is no background to harmonize against"
+                        )
+                    box = render_box(values, out.step) if out.step else None
+                    still = (values, resize_square(values, source.size), values.any(), box)
+                if not still[2]:
+                    out.write_unchanged(frame)
+                    flicker.gap()
+                else:
+                    rgb = out.to_rgb(frame)
+                    view, view_mask = quick_square(rgb, source.size), still[1]
+                    curves = source.for_frame(index, rgb, view, view_mask)
+                    box = still[3]
+                    if box is not None and out.direct(frame):  # only the box through RGB
+                        part = apply_curves(rgb[box.rows, box.cols], box.mask, curves)
+                        out.write_object(frame, part, box)
                     else:
-                        rgb = out.to_rgb(frame)
-                        square, square_mask = resize_square(rgb, source.size), still[1]
-                        curves = source.for_frame(index, square, square_mask)
                         apply_curves(rgb, values, curves, out=out.canvas_pixels())
                         out.write_canvas(frame)
-                        flicker.add(square, square_mask, curves)
-                        if lines is not None:
-                            calibration = source.calibration_of(index)
-                            lines.write(_curve_line(curves, index, frame, calibration,
-                                                    source.model_name))  # fmt: skip
-                    index += 1
-                    bar.update(1)
-            out.write(None)
-            bar.close()
+                    flicker.add(view, view_mask, curves)
+                    if lines is not None:
+                        calibration = source.calibration_of(index)
+                        lines.write(_curve_line(curves, index, frame, calibration,
+                                                source.model_name))  # fmt: skip
+                index += 1
+                bar.update(1)
+        out.finish()
         if lines is not None:
             lines.close()
     if index != count:
         raise InputError(f"{video}: decoded {index} frames, expected {count}")
-    return VideoResult(output, index, tuple(source.cuts), flicker.flicker, source.used_label)
+    return VideoResult(output, index, tuple(source.cuts), flicker.flicker, source.used_label,
+                       source.predictions)  # fmt: skip

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 
 __all__ = [
+    "DEFAULT_PREDICT_EVERY",
     "DEFAULT_SCENE_CUT",
     "DEFAULT_SMOOTH",
     "MASK_VIDEO_SUFFIXES",
@@ -23,6 +24,8 @@ MASK_VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
 DEFAULT_SMOOTH = 0.8
 #: The background change that restarts smoothing.
 DEFAULT_SCENE_CUT = 0.12
+#: Frames between two predictions of the network (see :class:`VideoOptions`).
+DEFAULT_PREDICT_EVERY = 4
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class VideoOptions:
             (an exponential moving average of the curve weights, reset at scene cuts).
         scene_cut: the background change (mean absolute, 0-1, of a 32x32 thumbnail) that
             restarts smoothing.
+        predict_every: the network predicts the curves on the first frame, at every scene
+            cut and every ``predict_every`` frames (1: every frame); the frames between
+            average the last prediction in again, so the curves still move a little on
+            every frame.
         codec: the video encoder (``libx264``: H.264; ``libx265``, ``ffv1``...);
             ``yuv420p``, or ``yuv444p`` for odd sizes, which 4:2:0 cannot hold.
         crf: the constant-quality setting of libx264/libx265 (lower is better; 18 is near
@@ -43,6 +50,7 @@ class VideoOptions:
 
     smooth: float = DEFAULT_SMOOTH
     scene_cut: float = DEFAULT_SCENE_CUT
+    predict_every: int = DEFAULT_PREDICT_EVERY
     codec: str = "libx264"
     crf: int = 18
     progress: bool = False
@@ -52,5 +60,11 @@ class VideoOptions:
             raise InputError(f"smooth must be in [0, 1), got {self.smooth}")
         if not 0 <= self.scene_cut <= 1:
             raise InputError(f"scene_cut must be in [0, 1], got {self.scene_cut}")
+        if (
+            isinstance(self.predict_every, bool)
+            or not isinstance(self.predict_every, int)
+            or (self.predict_every < 1)
+        ):
+            raise InputError(f"predict_every must be a whole number >= 1, got {self.predict_every}")
         if not 0 <= self.crf <= 51:
             raise InputError(f"crf must be in [0, 51], got {self.crf}")

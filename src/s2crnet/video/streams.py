@@ -1,24 +1,32 @@
 """The container side of a video run, with PyAV: opening and counting, colour matrices and
 ranges, frames to and from RGB, the output stream (timestamps, rotation, colour tags) and
-the audio streams copied packet for packet.
+the audio streams copied packet for packet. The encoder and the muxer work on a thread
+of their own, a few frames behind the loop, so that the encoder (which holds the GIL only
+between frames) and the next frame's work overlap.
 
 Colour: each frame is converted from its YUV to 8-bit full-range RGB once, and back once
-with the same matrix and range. The matrix is the one the stream declares (BT.709, BT.601
-or BT.2020); a stream that declares none is taken as BT.709 when it is 720 lines or more
-(HD) and BT.601 below, as players do, and the output is tagged with what was used.
+with the same matrix and range (for 4:2:0 and 4:4:4 frames only the part the object's
+mask touches, :mod:`~s2crnet.video.boxes`: the rest is encoded as decoded). The matrix
+is the one the stream declares (BT.709, BT.601 or BT.2020); a stream that declares none
+is taken as BT.709 when it is 720 lines or more (HD) and BT.601 below, as players do, and
+the output is tagged with what was used.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ..errors import InputError
+from .boxes import RenderBox
 from .options import VIDEO_SUFFIXES, VideoOptions
 
 __all__ = [
@@ -37,6 +45,10 @@ _SPACE_NAMES = {1: "ITU709", 5: "ITU601", 6: "ITU601", 9: "BT2020", 10: "BT2020"
 _SPACE_TAGS = {"ITU709": (1, 1, 1), "ITU601": (6, 6, 6), "BT2020": (9, 9, 14)}  # spc, pri, trc
 _RANGE_NAMES = {1: "MPEG", 2: "JPEG"}
 _THREADS = min(4, os.cpu_count() or 1)
+#: Frames the encoder's thread may be behind the loop (memory stays flat).
+_QUEUE = 4
+#: Chroma subsampling of the pixel formats whose object box is rendered alone.
+_SUBSAMPLING = {"yuv420p": 2, "yuv444p": 1}
 
 
 def reason(exc: BaseException) -> str:
@@ -198,11 +210,43 @@ def _pixels(frame: Any) -> np.ndarray:
     return np.ndarray(shape, np.uint8, buffer=plane, strides=strides)
 
 
+def _planes(frame: Any) -> list[np.ndarray]:
+    """An 8-bit planar frame's planes as writable ``(h, w)`` uint8 views (rows padded)."""
+    return [np.ndarray((p.height, p.width), np.uint8, buffer=p, strides=(p.line_size, 1))
+            for p in frame.planes]  # fmt: skip
+
+
+class _Worker:
+    """One thread that runs what it is given in order, at most :data:`_QUEUE` behind; an
+    error there is raised in the loop by the next call."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(1, "s2crnet-encode")
+        self.pending: deque[Future] = deque()
+
+    def submit(self, fn: Any, *args: Any) -> None:
+        self.pending.append(self.pool.submit(fn, *args))
+        while len(self.pending) > _QUEUE or (self.pending and self.pending[0].done()):
+            self.pending.popleft().result()
+
+    def drain(self) -> None:
+        """Wait for everything given so far."""
+        while self.pending:
+            self.pending.popleft().result()
+
+    def close(self) -> None:
+        """Stop: what has not started is dropped, what runs is waited for."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pending.clear()
+
+
 @dataclass
 class Output:
     """The output container's video stream, set up like the input's first frame: size,
     pixel format (``yuv420p``; ``yuv444p`` for odd sizes), time base (every timestamp
-    kept), colour matrix and range, rotation; and the input's audio streams, copied."""
+    kept), colour matrix and range, rotation; and the input's audio streams, copied.
+    Frames and packets are encoded and muxed on a thread of its own, in order; use it as
+    a context manager, so that the thread stops with the run."""
 
     container: Any
     stream: Any
@@ -210,6 +254,13 @@ class Output:
     pix_fmt: str
     colour: tuple[str, str]  # (matrix, range) in swscale's names
     canvas: Any  # the RGB frame results are rendered into, reused
+    worker: _Worker = field(default_factory=_Worker)
+
+    def __enter__(self) -> Output:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.worker.close()
 
     def to_rgb(self, frame: Any) -> np.ndarray:
         """A decoded frame as ``(H, W, 3)`` uint8 full-range RGB, with its matrix."""
@@ -217,6 +268,16 @@ class Output:
         rgb = frame.reformat(format="rgb24", src_colorspace=space, src_color_range=value_range,
                              dst_color_range="JPEG", threads=_THREADS)  # fmt: skip
         return _pixels(rgb)
+
+    @property
+    def step(self) -> int | None:
+        """The stream's chroma subsampling, when frames in its format can have their
+        object's box rendered alone (:meth:`write_object`), else None."""
+        return _SUBSAMPLING.get(self.pix_fmt)
+
+    def direct(self, frame: Any) -> bool:
+        """Whether ``frame`` can go to :meth:`write_object` (it is in the stream's format)."""
+        return self.step is not None and frame.format.name == self.pix_fmt
 
     def canvas_pixels(self) -> np.ndarray:
         """The canvas as a writable ``(H, W, 3)`` uint8 view."""
@@ -231,6 +292,27 @@ class Output:
         out.pts, out.time_base = like.pts, like.time_base
         self.write(out)
 
+    def write_object(self, frame: Any, rendered: np.ndarray, box: RenderBox) -> None:
+        """Encode a copy of ``frame`` (:meth:`direct`) in which the samples
+        the mask touches come from ``rendered``, the box's RGB, converted back with the
+        stream's matrix; every other sample is the decoded one."""
+        import av
+
+        space, value_range = self.colour
+        step = _SUBSAMPLING[self.pix_fmt]  # the box was made with it
+        back = av.VideoFrame.from_ndarray(rendered, format="rgb24").reformat(
+            format=self.pix_fmt, src_colorspace=space, dst_colorspace=space,
+            src_color_range="JPEG", dst_color_range=value_range)  # fmt: skip
+        out = av.VideoFrame(frame.width, frame.height, self.pix_fmt)
+        for i, (target, source, part) in enumerate(
+            zip(_planes(out), _planes(frame), _planes(back), strict=True)
+        ):
+            target[...] = source  # the decoder's own buffer is never written
+            cv2.copyTo(part, box.planes[i], target[box.plane_box(i, step)])  # in place
+        out.pts, out.time_base = frame.pts, frame.time_base
+        out.colorspace, out.color_range = frame.colorspace, frame.color_range
+        self.write(out)
+
     def write_unchanged(self, frame: Any) -> None:
         """Encode a frame as it is (no object in it), converted only if the encoder needs
         another pixel format."""
@@ -243,15 +325,26 @@ class Output:
             frame = out
         self.write(frame)
 
-    def write(self, frame: Any) -> None:
-        """Encode a frame (None flushes the encoder)."""
+    def _encode(self, frame: Any) -> None:
         self.container.mux(self.stream.encode(frame))
 
+    def write(self, frame: Any) -> None:
+        """Encode a frame on the encoder's thread (None flushes the encoder)."""
+        self.worker.submit(self._encode, frame)
+
+    def _mux(self, packet: Any) -> None:
+        packet.stream = self.audio[packet.stream.index]
+        self.container.mux(packet)
+
     def copy_audio(self, packet: Any) -> None:
-        """An audio packet into its output stream, as it is."""
+        """An audio packet into its output stream, as it is (in order with the frames)."""
         if packet.dts is not None and packet.size:
-            packet.stream = self.audio[packet.stream.index]
-            self.container.mux(packet)
+            self.worker.submit(self._mux, packet)
+
+    def finish(self) -> None:
+        """Flush the encoder and wait until everything is written."""
+        self.write(None)
+        self.worker.drain()
 
 
 def _colour(frame: Any) -> tuple[str, str]:
