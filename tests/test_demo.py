@@ -173,6 +173,26 @@ def test_the_endpoint_says_what_is_wrong_with_a_bad_file(server, tmp_path):
     assert "/tmp" not in str(caught.value)
 
 
+def test_the_page_says_what_is_wrong_with_a_bad_upload(server, tmp_path):
+    """A non-image dropped into one of the page's picture boxes used to fail inside
+    Gradio's decoder, which shows only "Error"; now the box says which upload and why."""
+    from gradio_client import Client, handle_file
+
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(np.random.default_rng(1).bytes(5000))
+    client = Client(server, verbose=False)
+    with pytest.raises(Exception, match=r"junk\.png: not an image file") as caught:
+        client.predict(handle_file(str(junk)), handle_file(str(EXAMPLE[0])), -1, -1, 1.0, 1.0,
+                       "auto", api_name="/page_cutout")  # fmt: skip
+    assert "/tmp" not in str(caught.value)
+    editor = {"background": handle_file(str(EXAMPLE[0])), "layers": [], "composite": None}
+    with pytest.raises(Exception, match=r"junk\.png: not an image file"):
+        client.predict(editor, handle_file(str(junk)), 1.0, "auto", api_name="/page_mask")
+    with pytest.raises(Exception, match=r"junk\.png: not an image file"):
+        client.predict({**editor, "background": handle_file(str(junk))}, None, 1.0, "auto",
+                       api_name="/page_mask")  # fmt: skip
+
+
 def test_identical_requests_at_once_all_get_their_answer():
     """8 identical requests at once used to lose answers: they shared Gradio's cache file
     of the same bytes (one was rewritten while another was read). Now each result has a

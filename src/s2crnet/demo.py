@@ -176,6 +176,39 @@ def public_message(message: str) -> str:
     return re.sub(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s:]+)*[/\\]([^/\\\s:]+)", r"\1", message)
 
 
+def _upload_error(payload: Any, exc: BaseException) -> str:
+    """What is wrong with an upload Gradio could not decode, in one line, by its name."""
+    name = Path(str(getattr(payload, "orig_name", None) or getattr(payload, "path", None)
+                    or "upload")).name  # fmt: skip
+    if type(exc).__name__ == "DecompressionBombError":
+        return f"{name}: too many pixels to be a picture (a guard against decompression bombs)"
+    return f"{name}: not an image file"
+
+
+def _checked_boxes(gr: Any) -> tuple[type, type]:
+    """Gradio's image box and image editor, but an upload they cannot decode is the
+    page's one-line message (their decoder's own error shows only "Error")."""
+
+    from PIL import Image
+
+    undecodable = (OSError, ValueError, Image.DecompressionBombError)  # Pillow's errors
+
+    def checked(base: type) -> type:
+        class Checked(base):
+            is_template = True  # drawn by the base's own frontend
+
+            def preprocess(self, payload: Any) -> Any:
+                try:
+                    return super().preprocess(payload)
+                except undecodable as exc:
+                    raise gr.Error(_upload_error(payload, exc)) from None
+
+        Checked.__name__ = Checked.__qualname__ = f"Checked{base.__name__}"
+        return Checked
+
+    return checked(gr.Image), checked(gr.ImageEditor)
+
+
 def _model_label(label: str, session: Any) -> str | None:
     """The page always offers a class; models without classes get none (no warning)."""
     return label if session.semantic else None
@@ -207,6 +240,7 @@ def build_demo(model: Any = None, labeler: Any = None):
 
     session = as_harmonizer(model, None, labeler).load()
     calibration = session.calibration
+    image_box, editor_box = _checked_boxes(gr)
     import atexit
     import shutil
 
@@ -293,19 +327,19 @@ def build_demo(model: Any = None, labeler: Any = None):
             with gr.Column():
                 with gr.Tabs():
                     with gr.Tab("Composite + mask", id="mask"):
-                        painted = gr.ImageEditor(
+                        painted = editor_box(
                             value={"background": example[0], "layers": [], "composite": None},
                             label="Composite (paint the object with the brush, or upload a mask)",
                             type="numpy", image_mode="RGB", elem_id="composite",
                             brush=gr.Brush(colors=["#ff0000"], color_mode="fixed"),
                         )  # fmt: skip
-                        mask = gr.Image(value=example[1], label="Mask (white = object)",
+                        mask = image_box(value=example[1], label="Mask (white = object)",
                                         type="numpy", image_mode="L", elem_id="mask")  # fmt: skip
                         run_mask = gr.Button("Harmonize", variant="primary", elem_id="run-mask")
                     with gr.Tab("Cut-out + background", id="cutout"):
-                        cutout = gr.Image(label="Cut-out (PNG with transparency)", type="numpy",
+                        cutout = image_box(label="Cut-out (PNG with transparency)", type="numpy",
                                           image_mode="RGBA", elem_id="cutout")  # fmt: skip
-                        background = gr.Image(label="Background", type="numpy",
+                        background = image_box(label="Background", type="numpy",
                                               image_mode="RGB", elem_id="background")  # fmt: skip
                         with gr.Row():
                             x = gr.Number(value=-1, label="x (left; -1 = centred)", precision=0)
@@ -315,7 +349,7 @@ def build_demo(model: Any = None, labeler: Any = None):
                                                elem_id="run-cutout")  # fmt: skip
                     with gr.Tab("Video", id="video"):
                         clip = gr.Video(label="Video", sources=["upload"], elem_id="clip")
-                        clip_mask = gr.Image(label="Mask (one for every frame)",
+                        clip_mask = image_box(label="Mask (one for every frame)",
                                              type="filepath", image_mode="L")  # fmt: skip
                         smooth = gr.Slider(0, 0.99, value=DEFAULT_SMOOTH, step=0.01,
                                            label="Smoothing in time")  # fmt: skip

@@ -25,7 +25,10 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -175,6 +178,22 @@ class Harmonizer:
             raise InputError("device cuda: this onnxruntime has no CUDA provider "
                              "(install onnxruntime-gpu)")  # fmt: skip
         return ["CUDAExecutionProvider"]
+
+    @contextmanager
+    def single_threaded(self) -> Iterator[None]:
+        """Meanwhile, a PyTorch model runs on one thread (a video's encoder wants every
+        core, and PyTorch's idle threads wait busily; ONNX Runtime's are told not to)."""
+        if self.backend != "torch" or "torch" not in sys.modules:
+            yield
+            return
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
     @property
     def config(self) -> S2CRNetConfig:

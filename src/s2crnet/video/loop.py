@@ -258,8 +258,10 @@ def harmonize_video(
     else:
         session = as_harmonizer(model, device, labeler)
         source = _ModelCurves(session, strength, label, options)
-    return _stream(video=video, mask=mask, output=output, fmt=fmt, count=count, source=source,
-                   save_curves=save_curves, options=options, max_pixels=max_pixels)  # fmt: skip
+    with session.single_threaded():  # the encoder wants the cores
+        return _stream(video=video, mask=mask, output=output, fmt=fmt, count=count,
+                       source=source, save_curves=save_curves, options=options,
+                       max_pixels=max_pixels)  # fmt: skip
 
 
 def _stream(
