@@ -26,7 +26,7 @@ from ..labels import AUTO, LABELS
 from ..render import apply_curves
 from ..session import Harmonizer, as_harmonizer
 from ..thumbnails import background_thumbnail, quick_square, resize_square
-from .boxes import render_box
+from .boxes import RenderBox, render_box
 from .masks import mask_frames
 from .options import VideoOptions
 from .smoothing import SCENE_SIDE, FlickerMeter, Smoother
@@ -46,8 +46,26 @@ from .streams import (
 
 __all__ = ["VideoResult", "harmonize_video"]
 
-#: The thumbnail side for measuring flicker when a curve file replaces the model.
-_MEASURE_SIDE = 256
+#: The side of the quick view of each frame that scene cuts and flicker are measured on.
+VIEW_SIDE = 128
+
+
+@dataclass(frozen=True)
+class _FrameMask:
+    """A frame's mask and what is made of it once (a still mask serves every frame)."""
+
+    values: np.ndarray  # (H, W) uint8
+    view: np.ndarray  # (VIEW_SIDE, VIEW_SIDE): the quick view's
+    square: np.ndarray  # (S, S): the network's
+    box: RenderBox | None  # where it touches the frame, or None: render the whole frame
+    empty: bool
+
+    @classmethod
+    def of(cls, values: np.ndarray, side: int, step: int | None) -> _FrameMask:
+        square = resize_square(values, side)
+        view = square if side == VIEW_SIDE else resize_square(values, VIEW_SIDE)
+        box = render_box(values, step) if step else None
+        return cls(values, view, square, box, not values.any())
 
 
 @dataclass(frozen=True)
@@ -59,7 +77,8 @@ class VideoResult:
         frames: frames written (as many as the input has).
         scene_cuts: indices of the frames where the smoothing restarted.
         flicker: mean absolute frame-to-frame change of output minus input inside the
-            mask, in 0-255 levels (0: the correction does not flicker at all).
+            mask, in 0-255 levels (0: the correction does not flicker at all), measured
+            on a 128x128 view of each frame.
         label: the class a semantic model used (guessed once, from the first frame with
             an object, when it was ``"auto"``), or None.
         predictions: frames the network predicted curves for (the first with an object,
@@ -86,19 +105,19 @@ class _ModelCurves:
         self.calibration = session.calibration
         self.model_name = session.name
 
-    def for_frame(self, index: int, rgb: np.ndarray, view: np.ndarray, mask: np.ndarray) -> Curves:
-        """Frame ``index``'s curves; ``view`` is its quick square (scene cuts), ``mask``
-        the object's square mask; the network gets :func:`resize_square` of ``rgb``."""
+    def for_frame(self, index: int, rgb: np.ndarray, view: np.ndarray, mask: _FrameMask) -> Curves:
+        """Frame ``index``'s curves: ``rgb`` is the frame, ``view`` its quick square (for
+        scene cuts); the network gets :func:`resize_square` of ``rgb``."""
 
         def predict() -> np.ndarray:
             square = resize_square(rgb, self.size)
-            background = background_thumbnail(square, mask, self.size)
+            background = background_thumbnail(square, mask.square, self.size)
             if self.label == AUTO:  # guessed once, from the first frame with an object
-                self.guess = self.session.guess(square, mask)
+                self.guess = self.session.guess(square, mask.square)
                 self.label = self.guess.index
-            return self.session.object_params(square, mask, background, self.label)
+            return self.session.object_params(square, mask.square, background, self.label)
 
-        scene = background_thumbnail(view, mask, SCENE_SIDE)  # (1, 3, 32, 32)
+        scene = background_thumbnail(view, mask.view, SCENE_SIDE)  # (1, 3, 32, 32)
         return Curves(self.smoother.update(index, scene, predict), self.applied)
 
     def calibration_of(self, index: int) -> float:
@@ -123,7 +142,7 @@ class _FileCurves:
     """Each frame's curves from a curve file (one for every frame, or JSON lines with one
     per frame), at the requested strength (:meth:`Harmonizer.at_strength`)."""
 
-    size, cuts, used_label, model_name, predictions = _MEASURE_SIDE, (), None, "curve file", 0
+    size, cuts, used_label, model_name, predictions = VIEW_SIDE, (), None, "curve file", 0
 
     def __init__(self, entries: list[tuple[Curves, float | None]], strength, session: Harmonizer):
         # a Curves object (calibration None) was made with the session's calibration
@@ -133,7 +152,7 @@ class _FileCurves:
     def _entry(self, index: int) -> tuple[Curves, float]:
         return self.entries[index if len(self.entries) > 1 else 0]
 
-    def for_frame(self, index: int, rgb: np.ndarray, view: np.ndarray, mask: np.ndarray) -> Curves:
+    def for_frame(self, index: int, rgb: np.ndarray, view: np.ndarray, mask: _FrameMask) -> Curves:
         return self._entry(index)[0]
 
     def calibration_of(self, index: int) -> float:
@@ -295,29 +314,28 @@ def _stream(
                 continue
             for frame in decode(packet, video):
                 values = next(masks)
-                if still is None or still[0] is not values:  # a still mask: checked once
+                if still is None or still.values is not values:  # a still mask: made once
                     if values.min() == 255:
                         raise InputError(
                             f"{source_name(mask, 'mask')}: frame {index}: the mask covers "
                             "the whole frame; there is no background to harmonize against"
                         )
-                    box = render_box(values, out.step) if out.step else None
-                    still = (values, resize_square(values, source.size), values.any(), box)
-                if not still[2]:
+                    still = _FrameMask.of(values, source.size, out.step)
+                if still.empty:
                     out.write_unchanged(frame)
                     flicker.gap()
                 else:
                     rgb = out.to_rgb(frame)
-                    view, view_mask = quick_square(rgb, source.size), still[1]
-                    curves = source.for_frame(index, rgb, view, view_mask)
-                    box = still[3]
+                    view = quick_square(rgb, VIEW_SIDE)
+                    curves = source.for_frame(index, rgb, view, still)
+                    box = still.box
                     if box is not None and out.direct(frame):  # only the box through RGB
                         part = apply_curves(rgb[box.rows, box.cols], box.mask, curves)
                         out.write_object(frame, part, box)
                     else:
                         apply_curves(rgb, values, curves, out=out.canvas_pixels())
                         out.write_canvas(frame)
-                    flicker.add(view, view_mask, curves)
+                    flicker.add(view, still.view, curves)
                     if lines is not None:
                         calibration = source.calibration_of(index)
                         lines.write(_curve_line(curves, index, frame, calibration,

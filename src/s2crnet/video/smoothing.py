@@ -10,8 +10,9 @@ prediction again, so the curves move a little every frame (no step every ``every
 frames) and follow the picture nearly as fast as with a prediction on every frame.
 
 Flicker is the mean absolute frame-to-frame change, inside the mask, of the output minus
-the input (0-255), measured on the square thumbnails (the curves are global, so the
-thumbnail shows what the frame shows).
+the input (0-255), measured on a small square view of each frame (128x128 in
+:func:`~s2crnet.video.harmonize_video`; the curves are global, so the view shows what the
+frame shows), inside the object's box only.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Smoother:
 
 
 class FlickerMeter:
-    """The flicker of a clip's correction, from its square thumbnails."""
+    """The flicker of a clip's correction, from square views of its frames."""
 
     def __init__(self) -> None:
         self.changes: list[float] = []
