@@ -178,8 +178,12 @@ def public_message(message: str) -> str:
 
 def _upload_error(payload: Any, exc: BaseException) -> str:
     """What is wrong with an upload Gradio could not decode, in one line, by its name."""
-    name = Path(str(getattr(payload, "orig_name", None) or getattr(payload, "path", None)
-                    or "upload")).name  # fmt: skip
+    name = "upload"
+    for part in (payload, getattr(payload, "background", None)):  # an image, an editor's
+        found = getattr(part, "orig_name", None) or getattr(part, "path", None)
+        if found:
+            name = Path(str(found)).name
+            break
     if type(exc).__name__ == "DecompressionBombError":
         return f"{name}: too many pixels to be a picture (a guard against decompression bombs)"
     return f"{name}: not an image file"
