@@ -189,28 +189,23 @@ def _upload_error(payload: Any, exc: BaseException) -> str:
     return f"{name}: not an image file"
 
 
-def _checked_boxes(gr: Any) -> tuple[type, type]:
-    """Gradio's image box and image editor, but an upload they cannot decode is the
-    page's one-line message (their decoder's own error shows only "Error")."""
-
+def _checked(box: Any, gr: Any) -> Any:
+    """``box`` (a Gradio image box or editor) with an upload it cannot decode reported as
+    the page's one-line message (its decoder's own error shows only "Error"). Wrapped on
+    the instance: a subclass would make Gradio write a ``.pyi`` beside this module."""
     from PIL import Image
 
     undecodable = (OSError, ValueError, Image.DecompressionBombError)  # Pillow's errors
+    decode = box.preprocess
 
-    def checked(base: type) -> type:
-        class Checked(base):
-            is_template = True  # drawn by the base's own frontend
+    def preprocess(payload: Any) -> Any:
+        try:
+            return decode(payload)
+        except undecodable as exc:
+            raise gr.Error(_upload_error(payload, exc)) from None
 
-            def preprocess(self, payload: Any) -> Any:
-                try:
-                    return super().preprocess(payload)
-                except undecodable as exc:
-                    raise gr.Error(_upload_error(payload, exc)) from None
-
-        Checked.__name__ = Checked.__qualname__ = f"Checked{base.__name__}"
-        return Checked
-
-    return checked(gr.Image), checked(gr.ImageEditor)
+    box.preprocess = preprocess
+    return box
 
 
 def _model_label(label: str, session: Any) -> str | None:
@@ -244,7 +239,10 @@ def build_demo(model: Any = None, labeler: Any = None):
 
     session = as_harmonizer(model, None, labeler).load()
     calibration = session.calibration
-    image_box, editor_box = _checked_boxes(gr)
+
+    def image_box(**options: Any) -> Any:
+        return _checked(gr.Image(**options), gr)
+
     import atexit
     import shutil
 
@@ -331,12 +329,12 @@ def build_demo(model: Any = None, labeler: Any = None):
             with gr.Column():
                 with gr.Tabs():
                     with gr.Tab("Composite + mask", id="mask"):
-                        painted = editor_box(
+                        painted = _checked(gr.ImageEditor(
                             value={"background": example[0], "layers": [], "composite": None},
                             label="Composite (paint the object with the brush, or upload a mask)",
                             type="numpy", image_mode="RGB", elem_id="composite",
                             brush=gr.Brush(colors=["#ff0000"], color_mode="fixed"),
-                        )  # fmt: skip
+                        ), gr)  # fmt: skip
                         mask = image_box(value=example[1], label="Mask (white = object)",
                                         type="numpy", image_mode="L", elem_id="mask")  # fmt: skip
                         run_mask = gr.Button("Harmonize", variant="primary", elem_id="run-mask")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import warnings
 
-from . import demo, evaluate, export, harmonize, train, video  # noqa: F401  (register the commands)
+from . import batch, demo, evaluate, export, harmonize, train, video  # noqa: F401  (register)
 from .common import show_warning
 from .group import cli
 
