@@ -64,7 +64,7 @@ class BatchHarmonizer:
     ) -> None:
         from ..session import Harmonizer
 
-        self.session = Harmonizer(weights, backend=backend).load()
+        self.session = Harmonizer(_one_thread(weights, backend), backend=backend).load()
         self.output, self.strength, self.resume = str(output), strength, resume
         self.max_pixels = max_pixels
         self.scratch = Path(tempfile.mkdtemp(prefix="s2crnet-batch-"))
@@ -162,6 +162,27 @@ class BatchHarmonizer:
                 return _decodes(stream.read())
         except (FileNotFoundError, OSError):
             return False
+
+
+def _one_thread(weights: Any, backend: str | None) -> Any:
+    """The model for an actor that has one CPU: OpenCV, PyTorch and ONNX Runtime on one
+    thread each (workers side by side would otherwise fight over the cores)."""
+    import cv2
+
+    from ..loading import DEFAULT_ONNX, choose_backend
+
+    cv2.setNumThreads(1)
+    chosen = choose_backend(weights, backend, None)
+    if chosen == "torch":
+        import torch
+
+        torch.set_num_threads(1)
+        return weights
+    if weights is None or str(weights).lower().endswith(".onnx"):
+        from ..runtime import OnnxModel
+
+        return OnnxModel(DEFAULT_ONNX if weights is None else weights, threads=1)
+    return weights
 
 
 def _one_line(exc: BaseException) -> str:
