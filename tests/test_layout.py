@@ -86,8 +86,9 @@ def test_lower_layers_do_not_import_higher_ones():
     order = ["errors", "strength", "atomic", "images", "inputs", "thumbnails", "labels",
              "config", "curves.files", "curves.value", "curves.op", "weights", "model",
              "labeler", "loading", "predict", "render", "session", "api", "compose",
-             "video.options", "video.streams", "video.masks", "video.smoothing", "video.loop",
-             "evaluation", "demo", "cli.common"]  # fmt: skip
+             "video.options", "video.boxes", "video.streams", "video.masks", "video.smoothing",
+             "video.loop", "batch.manifest", "batch.worker", "batch.run", "evaluation", "demo",
+             "cli.common"]  # fmt: skip
     rank = {f"s2crnet.{m}": i for i, m in enumerate(order)}
     for module, targets in graph.items():
         for target in targets:
