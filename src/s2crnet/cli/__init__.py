@@ -3,7 +3,7 @@
 A user mistake prints one line (``s2crnet: error: FILE: problem``) and exits with 2;
 nothing is written then, outputs appear atomically, and inputs are never overwritten.
 Commands: ``harmonize``, ``apply-curves``, ``compose`` (harmonize.py), ``harmonize-video``,
-``demo``, ``train``,
+``harmonize-batch``, ``demo``, ``train``,
 ``train-labeler``, ``evaluate``, ``export-onnx``; heavy libraries are imported inside the commands.
 """
 
