@@ -91,6 +91,7 @@ def test_a_worker_matches_harmonize_and_turns_bad_rows_into_error_rows(tmp_path)
         {"composite": str(tmp_path / "junk.png"), "mask": str(rows[0][1])},
         {"composite": str(rows[0][0]), "mask": str(tmp_path / "small.png")},
         {"composite": str(rows[0][0]), "mask": None},
+        {"composite": str(rows[0][0]), "mask": str(rows[0][1]), "label": "giraffe"},
     ]])  # fmt: skip
     result = worker(batch).to_pylist()
     status = [r["status"] for r in result]
@@ -99,6 +100,7 @@ def test_a_worker_matches_harmonize_and_turns_bad_rows_into_error_rows(tmp_path)
     assert "junk.png" in status[3] and "not" in status[3]
     assert "small.png" in status[4] and "60x50" in status[4]
     assert "names no mask" in status[5]
+    assert "label" in status[6] and "giraffe" in status[6]
     assert all("\n" not in s for s in status)
     assert result[1]["output"] == str(tmp_path / "out" / "half.png")
     assert len(result[0]["curves"]) == 3 and len(result[0]["curves"][0]) == 256

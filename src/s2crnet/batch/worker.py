@@ -105,11 +105,16 @@ class BatchHarmonizer:
 
     def _harmonize(self, composite: str, mask: str, out: str, row: dict) -> dict[str, Any]:
         from ..inputs import load_inputs
-        from ..labels import LABELS
+        from ..labels import LABELS, is_auto, label_index
 
         picture, values = load_inputs(self._local(composite, "composite"),
                                       self._local(mask, "mask"), self.max_pixels)  # fmt: skip
         label = row.get("label") or None
+        if label is not None and not is_auto(label):
+            try:
+                label_index(label)  # the classes harmonize --label takes
+            except ValueError as exc:
+                raise InputError(f"{composite}: label: {exc}") from None
         strength = row.get("strength")
         strength = self.strength if strength is None else strength
         strength = 1.0 if strength is None else float(strength)
