@@ -60,10 +60,13 @@ def harmonize_dataset(
         raise InputError(f"workers and batch size must be at least 1, got {workers}, {batch_size}")
     kwargs = {"output": str(output), "weights": weights, "backend": backend,
               "strength": strength, "resume": resume, "max_pixels": max_pixels}  # fmt: skip
+    from ray.data import ActorPoolStrategy
+
+    # Ray Data's actors restart without limit and their tasks retry by default: a killed
+    # worker is replaced and its batch run again
     return ds.map_batches(
         BatchHarmonizer, fn_constructor_kwargs=kwargs, batch_size=batch_size,
-        batch_format="pyarrow", concurrency=workers, num_cpus=1,
-        max_restarts=-1, max_task_retries=-1,  # a killed worker is replaced, its batch rerun
+        batch_format="pyarrow", compute=ActorPoolStrategy(size=workers), num_cpus=1,
     )  # fmt: skip
 
 
