@@ -10,8 +10,10 @@ a colour cast, plus camera-like noise, H.264 at CRF 18), then prints:
   thumbnails, curves, smoothing, lookup table, RGB -> YUV once, encode), on PyTorch and
   on ONNX Runtime (the model exported first);
 * the ratio of the times (target: at most 1.30 on 2 cores); each the median of
-  ``--repeats`` runs, the floor and the backends taking turns, so that a slow moment of
-  the machine does not fall on one of them only;
+  ``--repeats`` runs, the floor and the backends taking turns and each taking each place
+  in the order in turn, so that a slow moment of the machine does not fall on one of
+  them only; and the ratio of the CPU seconds (every thread of the process), which a
+  machine shared with others disturbs less;
 
 then the flicker (:class:`s2crnet.video.VideoResult`) of the shipped model on a small
 clip of the same kind (320x240, 144 frames) at several ``smooth`` settings, 0 being none,
@@ -27,6 +29,7 @@ Run: ``python benchmarks/video.py [--sizes 720p 1080p] [--frames 96] [--repeats 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import tempfile
 import time
@@ -104,10 +107,12 @@ def peak_mb(clip: Path, mask: Path, out: Path) -> float:
     return int(done.stdout.split()[-1]) / 1024
 
 
-def seconds(fn) -> float:
-    start = time.perf_counter()
+def seconds(fn) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (every thread of this process) of ``fn()``."""
+    before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     fn()
-    return time.perf_counter() - start
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -118,7 +123,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"{'size':>6} {'frames':>6} {'backend':>8} {'floor fps':>10} {'harmonize fps':>14} ratio")
+    print(f"{'size':>6} {'frames':>6} {'backend':>8} {'floor fps':>10} {'harmonize fps':>14} "
+          "ratio  CPU ratio")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         models = {"torch": default_model()}
@@ -133,20 +139,25 @@ def main() -> None:
         for name in args.sizes:
             clip, mask = folder / f"{name}.mp4", folder / f"{name}.png"
             Image.fromarray(make_clip(clip, SIZES[name], args.frames)).save(mask)
-            times: dict[str, list[float]] = {"floor": [], **{b: [] for b in models}}
+            jobs = {"floor": lambda c=clip: floor(c, folder / "floor.mp4")}
+            for backend, model in models.items():
+                jobs[backend] = lambda c=clip, m=mask, n=model: harmonize_video(
+                    c, m, folder / "o.mp4", model=n
+                )
+            times: dict[str, list[tuple[float, float]]] = {k: [] for k in jobs}
+            order = list(jobs)
             for _ in range(args.repeats):
-                times["floor"].append(seconds(lambda c=clip: floor(c, folder / "floor.mp4")))
-                for backend, model in models.items():
-                    times[backend].append(seconds(
-                        lambda c=clip, m=mask, n=model: harmonize_video(c, m, folder / "o.mp4",
-                                                                        model=n)
-                    ))  # fmt: skip
-            base = statistics.median(times["floor"])
+                for key in order:
+                    times[key].append(seconds(jobs[key]))
+                order = order[1:] + order[:1]  # each takes each place in turn
+            base = statistics.median(w for w, _ in times["floor"])
+            base_cpu = statistics.median(c for _, c in times["floor"])
             for backend in models:
-                full = statistics.median(times[backend])
+                full = statistics.median(w for w, _ in times[backend])
+                cpu = statistics.median(c for _, c in times[backend])
                 print(
                     f"{name:>6} {args.frames:>6} {backend:>8} {args.frames / base:10.2f} "
-                    f"{args.frames / full:14.2f} {full / base:6.2f}"
+                    f"{args.frames / full:14.2f} {full / base:6.2f} {cpu / base_cpu:10.2f}"
                 )
         clip, mask = folder / "small.mp4", folder / "small.png"
         Image.fromarray(make_clip(clip, (320, 240), 144)).save(mask)

@@ -117,6 +117,32 @@ def test_a_worker_matches_harmonize_and_turns_bad_rows_into_error_rows(tmp_path)
     assert [r["status"] for r in again] == ["ok", "ok"]
 
 
+def test_label_auto_on_a_semantic_model_is_guessed_and_recorded(tmp_path, semantic_model):
+    pytest.importorskip("onnx", reason="onnx (the [torch] extra) is not installed")
+    from s2crnet.export.onnx import export_labeler_onnx, export_onnx
+    from s2crnet.labels import LABELS
+    from s2crnet.loading import default_labeler
+    from s2crnet.runtime import labeler_path
+
+    path = tmp_path / "semantic.onnx"
+    export_onnx(semantic_model, path)
+    export_labeler_onnx(default_labeler(), labeler_path(path))  # what label="auto" uses
+    ((c, m),) = make_rows(tmp_path, 1)
+    (tmp_path / "out").mkdir()
+    worker = BatchHarmonizer(str(tmp_path / "out"), weights=str(path))
+    batch = pa.Table.from_pylist([
+        {"composite": str(c), "mask": str(m), "label": label, "output": f"{i}.png"}
+        for i, label in enumerate(["auto", "food", None])
+    ])  # fmt: skip
+    result = worker(batch).to_pylist()
+    assert [r["status"] for r in result] == ["ok"] * 3
+    assert [r["label_source"] for r in result] == ["guessed", "given", "guessed"]
+    assert result[0]["label"] in LABELS and result[1]["label"] == "food"
+    assert result[2]["label"] == result[0]["label"]  # a semantic model guesses by default
+    if result[0]["label"] != "food":  # the class changes the curves
+        assert result[0]["curves"] != result[1]["curves"]
+
+
 def test_local_job_writes_every_row_once_and_exits_2_on_failures(tmp_path):
     pytest.importorskip("ray", reason="Ray (the [ray] extra) is not installed")
     rows = make_rows(tmp_path, 6)

@@ -228,3 +228,52 @@ def test_numpy_thumbnails_agree_with_the_tensor_version():
     fg_t, bg_t = make_thumbnails(composite, alpha, 256)
     assert fg.shape == bg.shape == (1, 3, 256, 256)
     assert np.abs(fg - fg_t.numpy()).mean() < 0.01 and np.abs(bg - bg_t.numpy()).mean() < 0.01
+
+
+def test_frozen_gives_the_same_curves_and_is_kept_for_the_same_weights(semantic_model):
+    composite, mask = _batch()
+    fg, bg = make_thumbnails(composite, mask, 64)
+    labels = torch.tensor([1, 3])
+    model = semantic_model
+    with torch.inference_mode():
+        eager = model(fg, bg, labels)
+        with model.frozen():
+            copy = model._frozen["copy"]
+            assert model._backbone_for(fg) is copy is not None  # the fused copy runs
+            fast = model(fg, bg, labels)
+            other = model(fg[:1], bg[:1], labels[:1])  # another batch size
+        assert model._backbone_for(fg) is model.backbone  # outside: the module
+        with model.frozen(calls=1):  # too few calls to make one, but it is made already
+            assert model._frozen["copy"] is copy
+    torch.testing.assert_close(fast, eager, rtol=0, atol=1e-5)
+    torch.testing.assert_close(other, eager[:1], rtol=0, atol=1e-5)
+    assert not any("frozen" in name for name in model.state_dict())
+
+
+def test_frozen_is_made_only_when_it_pays_and_never_for_changed_weights():
+    torch.manual_seed(0)
+    model = S2CRNet(S2CRNetConfig(semantic=False)).eval()
+    x = torch.rand(1, 3, 64, 64)
+    with model.frozen(calls=5):
+        assert model._frozen["copy"] is None
+    with model.frozen(calls=100):
+        assert model._frozen["copy"] is not None
+    with torch.no_grad():
+        model.backbone[0].weight.mul_(2)  # weights written in place
+    with model.frozen(calls=5), torch.inference_mode():
+        assert model._backbone_for(x) is model.backbone  # not the stale copy
+        doubled = model(x, x)
+    with model.frozen(), torch.inference_mode():
+        torch.testing.assert_close(model(x, x), doubled, rtol=0, atol=1e-5)
+
+
+def test_frozen_leaves_gradients_and_training_to_the_module():
+    torch.manual_seed(0)
+    model = S2CRNet(S2CRNetConfig(semantic=False)).eval()
+    fg = torch.rand(1, 3, 64, 64)
+    with model.frozen():
+        model(fg, fg).sum().backward()  # gradients recorded: the backbone itself runs
+    assert all(p.grad is not None for p in model.backbone.parameters())
+    model.train()
+    with model.frozen(), torch.no_grad():
+        assert model._backbone_for(fg) is model.backbone

@@ -202,3 +202,17 @@ def test_curve_files_name_the_model_as_the_user_gave_it(files, weights_file):
                            "--save-curves", files / "c.json")  # fmt: skip
     assert code == 0, err
     assert json.loads((files / "c.json").read_text())["model"] == "default"
+
+
+def test_streaming_runs_pytorch_on_one_thread_with_a_frozen_backbone(monotone_model):
+    import torch
+
+    session = Harmonizer(monotone_model)
+    threads = torch.get_num_threads()
+    x = torch.zeros(1)
+    with session.streaming(predictions=200), torch.inference_mode():
+        assert torch.get_num_threads() == 1
+        assert monotone_model._backbone_for(x) is not monotone_model.backbone  # frozen
+    assert torch.get_num_threads() == threads
+    with torch.inference_mode():
+        assert monotone_model._backbone_for(x) is monotone_model.backbone

@@ -16,9 +16,13 @@ The model only predicts curves; :func:`s2crnet.curves.render_curves` applies the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,6 +39,9 @@ __all__ = ["BACKBONE_BUILDERS", "MODEL_CONFIGS", "S2CRNet", "S2CRNetConfig", "ma
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+_FROZEN_LOCK = threading.Lock()  # S2CRNet.frozen() from several threads
+#: Calls that repay making a frozen backbone (see S2CRNet.frozen).
+FREEZE_PAYS_AFTER = 60
 
 
 # --------------------------------------------------------------------------- backbones
@@ -128,6 +135,38 @@ def make_thumbnails(composite: Tensor, mask: Tensor, size: int = 256) -> tuple[T
     return torch.cat(foregrounds), background
 
 
+def _weights_key(module: nn.Module) -> tuple[tuple[int, int], ...]:
+    """Changes when any of the module's tensors is replaced or written in place."""
+    return tuple((t.data_ptr(), t._version) for t in (*module.parameters(), *module.buffers()))
+
+
+def _freeze(backbone: nn.Module, side: int) -> nn.Module | None:
+    """A frozen TorchScript trace of ``backbone`` on the CPU whose convolutions and
+    activations oneDNN has fused, or None where this PyTorch cannot make one (the module
+    itself is used then)."""
+    if any(p.device.type != "cpu" for p in backbone.parameters()):
+        return None
+    example = torch.zeros(2, 3, side, side).contiguous(memory_format=torch.channels_last)
+    fusing = torch.jit.onednn_fusion_enabled()
+    try:
+        with warnings.catch_warnings():
+            # TorchScript is deprecated, yet still PyTorch's quickest CPU path here
+            warnings.simplefilter("ignore", FutureWarning)
+            torch.jit.enable_onednn_fusion(True)
+            with torch.no_grad():
+                frozen = torch.jit.freeze(torch.jit.trace(backbone, example))
+            with torch.inference_mode():
+                for _ in range(3):  # the profiling runs, after which the graph is fused
+                    frozen(example)
+        return frozen
+    except (RuntimeError, AttributeError) as exc:  # a PyTorch without TorchScript
+        warnings.warn(f"PyTorch cannot freeze the backbone ({exc}); running it as it is",
+                      RuntimeWarning, stacklevel=3)  # fmt: skip
+        return None
+    finally:
+        torch.jit.enable_onednn_fusion(fusing)
+
+
 # --------------------------------------------------------------------------- heads
 class CurveHead(nn.Module):
     """One cascade stage: pooled features -> ``3 L`` curve parameters (the CRM / SCRM).
@@ -180,6 +219,8 @@ class S2CRNet(nn.Module):
         )
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        # a plain dict, so that nn.Module does not register the frozen copy (see frozen())
+        self._frozen: dict[str, Any] = {"copy": None, "key": None, "users": 0}
 
     # ---- construction and weights
     @classmethod
@@ -208,6 +249,48 @@ class S2CRNet(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    @contextmanager
+    def frozen(self, calls: int | None = None) -> Iterator[S2CRNet]:
+        """Meanwhile, inference on the CPU runs a frozen TorchScript copy of the backbone
+        whose convolutions and activations oneDNN has fused: the same curves, about 1.6x
+        faster on one thread for SqueezeNet at 256 (17 against 27 ms). The copy takes
+        about 0.6 s to make, what some 60 calls save: it is made when ``calls`` (how many
+        are coming; None: many) repay it, and kept for later while the weights stay as
+        they are. Calls that record gradients, other devices, and a model in training
+        mode use the backbone itself.
+
+        >>> model = S2CRNet(S2CRNetConfig(semantic=False)).eval()
+        >>> x = torch.rand(1, 3, 64, 64)
+        >>> with torch.inference_mode():
+        ...     eager = model(x, x)
+        ...     with model.frozen():
+        ...         fast = model(x, x)
+        >>> bool(torch.allclose(eager, fast, atol=1e-5))
+        True
+        """
+        with _FROZEN_LOCK:
+            state = self._frozen
+            if not self.training:
+                key = _weights_key(self.backbone)
+                if state["key"] != key and (calls is None or calls >= FREEZE_PAYS_AFTER):
+                    state["copy"], state["key"] = _freeze(self.backbone, self.config.thumbnail), key
+                if state["key"] != key:  # weights changed since: not that copy
+                    state["copy"] = state["key"] = None
+            state["users"] += 1
+        try:
+            yield self
+        finally:
+            with _FROZEN_LOCK:
+                state["users"] -= 1
+
+    def _backbone_for(self, x: Tensor) -> nn.Module:
+        """The frozen copy inside :meth:`frozen` where it may serve, else the backbone."""
+        state = self._frozen
+        usable = state["users"] and state["copy"] is not None and not self.training
+        if usable and not torch.is_grad_enabled() and x.device.type == "cpu":
+            return state["copy"]
+        return self.backbone
+
     # ---- inference
     def forward(
         self, foreground: Tensor, background: Tensor, label: Tensor | None = None
@@ -227,7 +310,7 @@ class S2CRNet(nn.Module):
         x = torch.cat([foreground, background], dim=0).contiguous(memory_format=torch.channels_last)
         if self.config.normalize:
             x = (x - self.mean) / self.std
-        pooled = self.backbone(x).mean(dim=(2, 3))  # (2B, D)
+        pooled = self._backbone_for(x)(x).mean(dim=(2, 3))  # (2B, D)
         f_fore, f_back = pooled[:b], pooled[b:]  # (B, D) each
         one_hot = None
         if self.config.semantic:

@@ -28,7 +28,7 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -180,18 +180,22 @@ class Harmonizer:
         return ["CUDAExecutionProvider"]
 
     @contextmanager
-    def single_threaded(self) -> Iterator[None]:
-        """Meanwhile, a PyTorch model runs on one thread (a video's encoder wants every
-        core, and PyTorch's idle threads wait busily; ONNX Runtime's are told not to)."""
+    def streaming(self, predictions: int | None = None) -> Iterator[None]:
+        """Meanwhile (a video's frames), a PyTorch model runs on one thread (the encoder
+        wants every core, and PyTorch's idle threads wait busily; ONNX Runtime's are told
+        not to), with its backbone frozen where ``predictions`` (how many are coming;
+        None: many) repay it (:meth:`s2crnet.S2CRNet.frozen`: the same curves, faster)."""
         if self.backend != "torch" or "torch" not in sys.modules:
             yield
             return
         import torch
 
+        model = self.model
         before = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            yield
+            with model.frozen(predictions) if hasattr(model, "frozen") else nullcontext():
+                yield
         finally:
             torch.set_num_threads(before)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -277,7 +277,9 @@ def harmonize_video(
     else:
         session = as_harmonizer(model, device, labeler)
         source = _ModelCurves(session, strength, label, options)
-    with session.single_threaded():  # the encoder wants the cores
+    # the encoder wants the cores; the network runs on about every predict_every-th frame
+    streaming = session.streaming(count // options.predict_every + 1) if curves is None else None
+    with streaming or nullcontext():
         return _stream(video=video, mask=mask, output=output, fmt=fmt, count=count,
                        source=source, save_curves=save_curves, options=options,
                        max_pixels=max_pixels)  # fmt: skip
