@@ -41,7 +41,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 _FROZEN_LOCK = threading.Lock()  # S2CRNet.frozen() from several threads
 #: Calls that repay making a frozen backbone (see S2CRNet.frozen).
-FREEZE_PAYS_AFTER = 60
+FREEZE_PAYS_AFTER = 32
 
 
 # --------------------------------------------------------------------------- backbones
@@ -154,7 +154,8 @@ def _freeze(backbone: nn.Module, side: int) -> nn.Module | None:
             warnings.simplefilter("ignore", FutureWarning)
             torch.jit.enable_onednn_fusion(True)
             with torch.no_grad():
-                frozen = torch.jit.freeze(torch.jit.trace(backbone, example))
+                # not checked by a second trace here: tests compare it with the module
+                frozen = torch.jit.freeze(torch.jit.trace(backbone, example, check_trace=False))
             with torch.inference_mode():
                 for _ in range(3):  # the profiling runs, after which the graph is fused
                     frozen(example)
@@ -254,7 +255,7 @@ class S2CRNet(nn.Module):
         """Meanwhile, inference on the CPU runs a frozen TorchScript copy of the backbone
         whose convolutions and activations oneDNN has fused: the same curves, about 1.6x
         faster on one thread for SqueezeNet at 256 (17 against 27 ms). The copy takes
-        about 0.6 s to make, what some 60 calls save: it is made when ``calls`` (how many
+        about 0.3 s to make, what some 30 calls save: it is made when ``calls`` (how many
         are coming; None: many) repay it, and kept for later while the weights stay as
         they are. Calls that record gradients, other devices, and a model in training
         mode use the backbone itself.
