@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -238,16 +240,20 @@ def test_frozen_gives_the_same_curves_and_is_kept_for_the_same_weights(semantic_
     with torch.inference_mode():
         eager = model(fg, bg, labels)
         with model.frozen():
-            copy = model._frozen["copy"]
-            assert model._backbone_for(fg) is copy is not None  # the fused copy runs
+            made = model._frozen["copy"]
+            assert model._backbone_for(fg) is made is not None  # the fused copy runs
             fast = model(fg, bg, labels)
             other = model(fg[:1], bg[:1], labels[:1])  # another batch size
         assert model._backbone_for(fg) is model.backbone  # outside: the module
         with model.frozen(calls=1):  # too few calls to make one, but it is made already
-            assert model._frozen["copy"] is copy
+            assert model._frozen["copy"] is made
     torch.testing.assert_close(fast, eager, rtol=0, atol=1e-5)
     torch.testing.assert_close(other, eager[:1], rtol=0, atol=1e-5)
     assert not any("frozen" in name for name in model.state_dict())
+    twin = copy.deepcopy(model)  # as training's EMA copies a model: without the copy
+    assert twin._frozen["copy"] is None and model._frozen["copy"] is made
+    with torch.inference_mode():
+        torch.testing.assert_close(twin(fg, bg, labels), eager, rtol=0, atol=0)
 
 
 def test_frozen_is_made_only_when_it_pays_and_never_for_changed_weights():

@@ -284,6 +284,10 @@ class S2CRNet(nn.Module):
             with _FROZEN_LOCK:
                 state["users"] -= 1
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles leave the frozen copy behind (see :meth:`frozen`)."""
+        return {**self.__dict__, "_frozen": {"copy": None, "key": None, "users": 0}}
+
     def _backbone_for(self, x: Tensor) -> nn.Module:
         """The frozen copy inside :meth:`frozen` where it may serve, else the backbone."""
         state = self._frozen
