@@ -123,7 +123,7 @@ def harmonize_video(
     """
     from ..errors import require
     from ..session import Harmonizer
-    from ..video import VideoOptions, count_frames
+    from ..video import VideoOptions
     from ..video import harmonize_video as run
 
     require("av", "harmonize-video", extra="video")
@@ -137,11 +137,10 @@ def harmonize_video(
         check_output(save_curves, inputs, "--save-curves", (".jsonl", ".json"))
     if curve_file is not None and (weights or onnx_file or label or labeler):
         raise InputError("--curves replaces the model: --weights, --onnx, --label go without it")
-    from ..video.streams import check_codec, check_frame_size
+    from ..video.streams import check_codec, survey
 
     check_codec(codec)
-    check_frame_size(video, max_pixels)
-    count_frames(video)  # a bad video is reported before the model loads
+    survey(video, max_pixels)  # a bad video is reported before the model loads
     if curve_file is None:
         session = harmonizer_for(weights, device, backend, onnx_file, labeler)
     else:

@@ -32,16 +32,14 @@ from .options import VideoOptions
 from .smoothing import SCENE_SIDE, FlickerMeter, Smoother
 from .streams import (
     check_codec,
-    check_frame_size,
     check_output,
-    count_frames,
     decode,
     first_frame,
     frame_counter,
     open_input,
     open_output,
     rotation_of,
-    truncation,
+    survey,
 )
 
 __all__ = ["VideoResult", "harmonize_video"]
@@ -257,11 +255,11 @@ def harmonize_video(
     video, output = Path(video), Path(output)
     fmt = check_output(output, video)
     check_codec(options.codec)
-    check_frame_size(video, max_pixels)
-    count = count_frames(video)
+    found = survey(video, max_pixels)  # one pass: size, frames, truncation
+    count = found.frames
     if count == 0:
         raise InputError(f"{video}: the video stream holds no frames")
-    problem = truncation(video)
+    problem = found.problem
     if problem:
         warnings.warn(f"{video}: {problem} (truncated?); harmonizing the {count} frames it "
                       "holds", stacklevel=2)  # fmt: skip

@@ -14,7 +14,7 @@ from ..errors import InputError
 from ..images import mask_from_array, read_mask
 from ..inputs import fit_mask
 from .options import MASK_VIDEO_SUFFIXES
-from .streams import check_frame_size, count_frames, open_input, reason
+from .streams import open_input, reason, survey
 
 __all__ = ["mask_frames"]
 
@@ -47,8 +47,7 @@ def mask_frames(
         fit(read_mask(files[0], max_pixels).oriented(), str(files[0]))  # fails before work
         return (fit(read_mask(f, max_pixels).oriented(), str(f)) for f in files)
     if path.suffix.lower() in MASK_VIDEO_SUFFIXES:
-        check_frame_size(path, max_pixels, "mask video")
-        frames = count_frames(path, "mask video")
+        frames = survey(path, max_pixels, "mask video").frames
         if frames != count:
             raise InputError(f"{path}: the mask video has {frames} frames, the video {count}")
         return _mask_video(path, fit)

@@ -31,6 +31,7 @@ from .options import VIDEO_SUFFIXES, VideoOptions
 
 __all__ = [
     "Output",
+    "Survey",
     "check_output",
     "count_frames",
     "decode",
@@ -38,6 +39,7 @@ __all__ = [
     "frame_counter",
     "open_input",
     "open_output",
+    "survey",
 ]
 
 # AVColorSpace values -> swscale's names; AVColorRange
@@ -74,25 +76,44 @@ def open_input(path: Path, what: str = "video") -> Any:
     return container
 
 
-def count_frames(path: Path, what: str = "video") -> int:
-    """The number of video frames in ``path`` (its packets are counted, not decoded)."""
+@dataclass(frozen=True)
+class Survey:
+    """What one pass over a video's packets tells (:func:`survey`).
+
+    Attributes:
+        frames: video frames (packets with data; none decoded).
+        problem: what says the video was cut short, or None: fewer frames than its
+            header declares, or its last frame well before the duration it declares (a
+            copy that stopped early).
+    """
+
+    frames: int
+    problem: str | None
+
+
+def survey(path: Path, max_pixels: int | None = 0, what: str = "video") -> Survey:
+    """Open ``path`` once: refuse frames above ``max_pixels`` from the stream's header
+    (None: :data:`s2crnet.images.DEFAULT_MAX_PIXELS`; 0: no limit), before any frame is
+    decoded; then count the frames and look for truncation in one pass over the packets.
+
+    Raises:
+        InputError: not a video, no video stream, frames too large, a damaged video.
+    """
     import av
 
-    with open_input(Path(path), what) as container:
+    from ..images import DEFAULT_MAX_PIXELS
+
+    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+    path = Path(path)
+    with open_input(path, what) as container:
         stream = container.streams.video[0]
-        try:
-            return sum(1 for packet in container.demux(stream) if packet.size)
-        except av.FFmpegError as exc:
-            raise InputError(f"{path}: damaged video ({reason(exc)})") from None
-
-
-def truncation(path: Path) -> str | None:
-    """What says ``path`` was cut short, or None: fewer frames than its header declares,
-    or its last frame well before the duration it declares (a copy that stopped early)."""
-    import av
-
-    with open_input(Path(path)) as container:
-        stream = container.streams.video[0]
+        width, height = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
+        if limit and width * height > limit:
+            raise InputError(
+                f"{path}: {what} frames of {width}x{height} are {width * height} pixels, above "
+                f"the limit of {limit} (a guard against decompression bombs); --max-pixels N "
+                "raises it, 0 removes it"
+            )
         declared_frames = int(stream.frames or 0)
         declared = None
         if stream.duration is not None and stream.time_base is not None:
@@ -107,13 +128,19 @@ def truncation(path: Path) -> str | None:
                 if packet.pts is not None and packet.time_base is not None:
                     finish = (packet.pts + (packet.duration or 0)) * packet.time_base
                     end = max(end, float(finish))
-        except av.FFmpegError:
-            return None  # a damaged video: decoding says so
+        except av.FFmpegError as exc:
+            raise InputError(f"{path}: damaged video ({reason(exc)})") from None
+    problem = None
     if declared_frames and count < declared_frames:
-        return f"holds {count} of the {declared_frames} frames its header declares"
-    if declared and end < 0.95 * declared - 0.1:
-        return f"ends at {end:.2f} s of the {declared:.2f} s its header declares"
-    return None
+        problem = f"holds {count} of the {declared_frames} frames its header declares"
+    elif declared and end < 0.95 * declared - 0.1:
+        problem = f"ends at {end:.2f} s of the {declared:.2f} s its header declares"
+    return Survey(count, problem)
+
+
+def count_frames(path: Path, what: str = "video") -> int:
+    """The number of video frames in ``path`` (its packets are counted, not decoded)."""
+    return survey(path, 0, what).frames
 
 
 def check_codec(codec: str) -> None:
@@ -128,25 +155,6 @@ def check_codec(codec: str) -> None:
     if found.type != "video":
         raise InputError(f"--codec {codec}: an {found.type} encoder; give a video encoder "
                          "(libx264, libx265, ffv1...)")  # fmt: skip
-
-
-def check_frame_size(path: Path, max_pixels: int | None, what: str = "video") -> None:
-    """Refuse frames above ``max_pixels`` (default :data:`s2crnet.images.DEFAULT_MAX_PIXELS`;
-    0: no limit) from the stream's header, before any frame is decoded."""
-    from ..images import DEFAULT_MAX_PIXELS
-
-    limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
-    if not limit:
-        return
-    with open_input(path, what) as container:
-        context = container.streams.video[0].codec_context
-        width, height = int(context.width or 0), int(context.height or 0)
-    if width * height > limit:
-        raise InputError(
-            f"{path}: {what} frames of {width}x{height} are {width * height} pixels, above the "
-            f"limit of {limit} (a guard against decompression bombs); --max-pixels N raises "
-            "it, 0 removes it"
-        )
 
 
 def first_frame(video: Path) -> Any:
