@@ -11,15 +11,40 @@ from typing import Any
 
 from ..errors import InputError
 
-__all__ = ["COLUMNS", "RESULT_COLUMNS", "filesystem", "output_path", "read_manifest"]
+__all__ = [
+    "COLUMNS",
+    "RESULT_COLUMNS",
+    "filesystem",
+    "output_path",
+    "read_manifest",
+    "result_schema",
+]
 
 #: The manifest's columns: required, then optional.
 COLUMNS = ("composite", "mask", "label", "strength", "output")
 #: The results table's columns, one row per input row.
 RESULT_COLUMNS = (
     "composite", "mask", "output", "status", "label", "label_source", "strength", "curves",
-    "seconds",
+    "seconds", "resumed",
 )  # fmt: skip
+
+
+def _column_types() -> dict[str, Any]:
+    """The type of each of :data:`COLUMNS`."""
+    import pyarrow as pa
+
+    return {"composite": pa.string(), "mask": pa.string(), "label": pa.string(),
+            "strength": pa.float64(), "output": pa.string()}  # fmt: skip
+
+
+def result_schema() -> Any:
+    """The results table's schema: :data:`RESULT_COLUMNS`, typed."""
+    import pyarrow as pa
+
+    text, number = pa.string(), pa.float64()
+    types = (text, text, text, text, text, text, number,
+             pa.list_(pa.list_(pa.uint8(), 256), 3), number, pa.bool_())  # fmt: skip
+    return pa.schema(list(zip(RESULT_COLUMNS, types, strict=True)))
 
 
 def is_uri(path: str) -> bool:
@@ -69,7 +94,7 @@ def _read_table(manifest: str) -> Any:
         if suffix in (".csv", ".tsv"):
             with system.open_input_stream(path) as stream:
                 options = csv.ParseOptions(delimiter="\t" if suffix == ".tsv" else ",")
-                types = {"strength": pa.float64(), "label": pa.string(), "output": pa.string()}
+                types = {k: v for k, v in _column_types().items() if k in COLUMNS[2:]}
                 convert = csv.ConvertOptions(column_types=types, strings_can_be_null=True)
                 return csv.read_csv(stream, parse_options=options, convert_options=convert)
     except FileNotFoundError:
@@ -127,8 +152,7 @@ def read_manifest(manifest: str | os.PathLike, masks: str | os.PathLike | None =
     if missing:
         raise InputError(f"{text}: the manifest has no {' or '.join(missing)} column "
                          f"(it has {', '.join(table.column_names) or 'none'})")  # fmt: skip
-    types = {"composite": pa.string(), "mask": pa.string(), "label": pa.string(),
-             "strength": pa.float64(), "output": pa.string()}  # fmt: skip
+    types = _column_types()
     columns = {}
     for name in COLUMNS:
         if name in table.column_names:

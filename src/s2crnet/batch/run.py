@@ -16,8 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import InputError
-from .manifest import filesystem, is_uri, join, read_manifest
-from .worker import BatchHarmonizer, result_schema
+from .manifest import filesystem, is_uri, join, read_manifest, result_schema
+from .worker import BatchHarmonizer
 
 __all__ = ["BatchSummary", "harmonize_dataset", "harmonize_manifest"]
 

@@ -13,21 +13,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import InputError, WeightsError
-from .manifest import filesystem, is_uri, output_path
+from .manifest import filesystem, is_uri, output_path, result_schema
 
-__all__ = ["BatchHarmonizer", "result_schema"]
-
-
-def result_schema() -> Any:
-    """The results table's schema (see :data:`s2crnet.batch.manifest.RESULT_COLUMNS`)."""
-    import pyarrow as pa
-
-    return pa.schema([
-        ("composite", pa.string()), ("mask", pa.string()), ("output", pa.string()),
-        ("status", pa.string()), ("label", pa.string()), ("label_source", pa.string()),
-        ("strength", pa.float64()), ("curves", pa.list_(pa.list_(pa.uint8(), 256), 3)),
-        ("seconds", pa.float64()), ("resumed", pa.bool_()),
-    ])  # fmt: skip
+__all__ = ["BatchHarmonizer"]
 
 
 def _decodes(data: bytes) -> bool:
