@@ -119,6 +119,16 @@ def test_lut_of_identity_is_identity():
     np.testing.assert_array_equal(lut, np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1))
 
 
+def test_a_curves_table_is_made_once_and_handed_out_as_a_copy():
+    curves = Curves(np.linspace(2.0, 0.5, 16)[None, None].repeat(3, axis=1))
+    first = curves.lut(256)
+    first[:] = 0  # the caller's own copy
+    again = curves.lut(256)
+    np.testing.assert_array_equal(again, curve_lut(curves.params, 256))
+    assert list(curves._luts) == [256] and curves == Curves(curves.params)  # not compared
+    assert curves.lut(1024).dtype == np.uint16 and list(curves._luts) == [256]  # not kept
+
+
 def test_curves_object_validates_and_applies():
     with pytest.raises(ValueError):
         Curves(np.ones((3, 64)))

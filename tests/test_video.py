@@ -185,6 +185,29 @@ def test_smoothing_lowers_flicker_and_scene_cuts_restart_it(tmp_path, plain):
     assert smooth.scene_cuts == rough.scene_cuts == (8,)
 
 
+def test_the_network_runs_where_the_colours_move_and_the_command_says_how_often(tmp_path, plain):
+    masks = make_clip(tmp_path / "in.mp4", frames=16, audio=False)  # the object moves
+    Image.fromarray(masks[0]).save(tmp_path / "m.png")  # a still mask: it slides off
+    weights = weights_for(tmp_path, plain)
+    said = {}
+    for options in (["--predict-every", "1", "--predict-change", "0"], ["--predict-every", "1"],
+                    ["--predict-every", "1", "--predict-change", "255"]):  # fmt: skip
+        code, _, err = run_cli("harmonize-video", tmp_path / "in.mp4", tmp_path / "m.png", "-o",
+                               tmp_path / "o.mp4", "--weights", weights, *options)  # fmt: skip
+        assert code == 0, err
+        said[options[-1]] = err.strip().splitlines()[-1]
+    assert "(16 frames, the network on 16; flicker" in said["0"]  # every frame
+    # the mask's part of the picture changes: some frames, not all, move its colours
+    network = int(said["1"].split("the network on ")[1].split(";")[0])
+    assert 4 < network < 16, said["1"]
+    assert "(16 frames, the network on 4; flicker" in said["255"]  # 0, 4, 8, 12: the longest
+    code, _, err = run_cli("harmonize-video", tmp_path / "in.mp4", tmp_path / "m.png", "-o",
+                           tmp_path / "p.mp4", "--predict-change", "300")  # fmt: skip
+    assert code == 2 and "Invalid value for '--predict-change'" in err and not (
+        tmp_path / "p.mp4"
+    ).exists()
+
+
 def test_saved_curves_reapplied_give_the_same_video(tmp_path, plain):
     masks = make_clip(tmp_path / "in.mp4", audio=False)
     Image.fromarray(masks[0]).save(tmp_path / "m.png")

@@ -20,7 +20,7 @@ from s2crnet.errors import InputError
 from s2crnet.render import apply_curves
 from s2crnet.video.boxes import MARGIN, render_box
 from s2crnet.video.options import VideoOptions
-from s2crnet.video.smoothing import FlickerMeter, Smoother
+from s2crnet.video.smoothing import LONGEST, FlickerMeter, Smoother, colour_stats
 
 DARKER = Curves(np.linspace(2.0, 0.2, 64)[None, None].repeat(3, axis=1))
 
@@ -79,6 +79,55 @@ def test_smoother_every_frame_is_the_moving_average_and_every_nth_reuses_the_las
     assert calls == [0, 3, 4] and third.cuts == [4] and third.predictions == 3
     with pytest.raises(ValueError, match="at least 1"):
         Smoother(every=0)
+
+
+def test_colour_stats_are_the_weighted_mean_and_spread_inside_and_outside():
+    view = np.zeros((2, 2, 3), np.uint8)
+    view[0, 0], view[0, 1], view[1] = (10, 20, 30), (30, 20, 10), (100, 100, 100)
+    mask = np.array([[255, 255], [0, 0]], np.uint8)
+    stats = colour_stats(view, mask).reshape(4, 3)
+    assert stats.dtype == np.float32 and stats.shape == (4, 3)
+    np.testing.assert_allclose(stats[0], [20, 20, 20])  # the object's mean
+    np.testing.assert_allclose(stats[1], [10, 0, 10], atol=1e-3)  # its spread
+    np.testing.assert_allclose(stats[2], [100, 100, 100])  # the background's
+    np.testing.assert_allclose(stats[3], [0, 0, 0], atol=1e-3)
+    half = colour_stats(view, mask // 2).reshape(4, 3)  # the top row half in, half out
+    out = 1 - 127 / 255  # the top row's weight outside
+    np.testing.assert_allclose(half[[0, 2], 0], [20, (40 * out + 200) / (2 * out + 2)], rtol=1e-5)
+
+
+def test_smoother_with_a_colour_tolerance_waits_for_the_colours_to_move():
+    scene = np.zeros((1, 3, 8, 8), np.float32)
+    calls: list[int] = []
+
+    def predict(index: int):
+        def once() -> np.ndarray:
+            calls.append(index)
+            return np.full((1, 3, 2), float(index))
+
+        return once
+
+    still = Smoother(smooth=0.5, scene_cut=0.5, every=2, change=1.0)
+    colours = np.zeros(12, np.float32)
+    for i in range(18):
+        still.update(i, scene, predict(i), colours)
+    assert calls == [0, 2 * LONGEST, 4 * LONGEST]  # still: every LONGEST * every frames
+    calls.clear()
+    moving = Smoother(smooth=0.5, scene_cut=0.5, every=2, change=1.0)
+    for i in range(7):  # the object's red mean moves 0.6 levels a frame
+        colours = np.zeros(12, np.float32)
+        colours[0] = 0.6 * i
+        moving.update(i, scene, predict(i), colours)
+    assert calls == [0, 2, 4, 6]  # 1.2 levels since the last one: due at every 2nd
+    calls.clear()
+    slow = Smoother(smooth=0.5, scene_cut=0.5, every=1, change=1.0)
+    for i in range(6):  # 0.3 levels a frame: more than 1 after 4 frames
+        slow.update(i, scene, predict(i), np.full(12, 0.3 * i, np.float32))
+    assert calls == [0, 4] and slow.predictions == 2
+    with pytest.raises(ValueError, match="change must be at least 0"):
+        Smoother(change=-1)
+    with pytest.raises(InputError, match="predict_change must be in"):
+        VideoOptions(predict_change=300)
 
 
 def _flicker_by_hand(frames) -> float:
@@ -210,13 +259,16 @@ def test_network_runs_every_nth_frame_and_the_encoder_thread_ends(tmp_path):
     Image.fromarray(mask).save(tmp_path / "m.png")
     session = Harmonizer()
     counts = {}
-    for every in (1, 4):
+    for every, change in ((1, 0.0), (4, 0.0), (1, None), (4, None)):
         result = harmonize_video(tmp_path / "in.mkv", tmp_path / "m.png",
                                  tmp_path / f"o{every}.mkv", model=session,
-                                 predict_every=every, codec="ffv1")  # fmt: skip
+                                 predict_every=every, predict_change=change,
+                                 codec="ffv1")  # fmt: skip
         assert result.scene_cuts == ()
-        counts[every] = result.predictions
-    assert counts == {1: 9, 4: 3}  # frames 0, 4 and 8
+        counts[every, change] = result.predictions
+    # without a colour tolerance: every frame; frames 0, 4 and 8. With the default one,
+    # the still clip's colours do not move: every LONGEST * every frames (0, 4, 8; 0)
+    assert counts == {(1, 0.0): 9, (4, 0.0): 3, (1, None): 3, (4, None): 1}
     # a failing run (the mask frames run out) ends its encoder's thread and leaves nothing
     folder = tmp_path / "masks"
     folder.mkdir()

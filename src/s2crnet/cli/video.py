@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..video.options import (  # no PyAV import
+    DEFAULT_PREDICT_CHANGE,
     DEFAULT_PREDICT_EVERY,
     DEFAULT_SCENE_CUT,
     DEFAULT_SMOOTH,
@@ -66,7 +67,16 @@ from .group import cli
     default=DEFAULT_PREDICT_EVERY,
     show_default=True,
     help="Run the network on every Nth frame (and at each scene cut); the frames between "
-    "reuse the last prediction. 1 = every frame.",
+    "reuse the last prediction. 1 (with --predict-change 0) = every frame.",
+)
+@click.option(
+    "--predict-change",
+    type=click.FloatRange(0, 255),
+    default=DEFAULT_PREDICT_CHANGE,
+    show_default=True,
+    help="A due prediction waits until the object's or the background's colours (mean, "
+    "spread) moved by more than this many levels (0-255), or 4x --predict-every frames "
+    "passed. 0 = every Nth frame regardless.",
 )
 @click.option(
     "--curves",
@@ -106,6 +116,7 @@ def harmonize_video(
     smooth: float,
     scene_cut: float,
     predict_every: int,
+    predict_change: float,
     curve_file: Path | None,
     save_curves: Path | None,
     codec: str,
@@ -146,16 +157,16 @@ def harmonize_video(
     else:
         session = Harmonizer()  # applies the file's curves; its model is never loaded
     options = VideoOptions(smooth=smooth, scene_cut=scene_cut, predict_every=predict_every,
-                           codec=codec, crf=crf, progress=True)  # fmt: skip
+                           predict_change=predict_change, codec=codec, crf=crf,
+                           progress=True)  # fmt: skip
     result = run(video, mask, output, model=session, strength=strength, label=label,
                  curves=curve_file, save_curves=save_curves, max_pixels=max_pixels,
                  options=options)  # fmt: skip
     if result.label is not None:
         status(f"label: {result.label}")
     cuts = f", scene cuts at frames {list(result.scene_cuts)}" if result.scene_cuts else ""
-    click.echo(
-        f"wrote {output} ({result.frames} frames; flicker {result.flicker:.2f} levels{cuts})",
-        err=True,
-    )
+    network = f", the network on {result.predictions}" if curve_file is None else ""
+    click.echo(f"wrote {output} ({result.frames} frames{network}; flicker "
+               f"{result.flicker:.2f} levels{cuts})", err=True)  # fmt: skip
     if save_curves is not None:
         click.echo(f"wrote {save_curves} (the curves of each frame)", err=True)

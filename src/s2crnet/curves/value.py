@@ -9,7 +9,7 @@ to the end values as Eq. 1 does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -141,6 +141,10 @@ class Curves:
     params: np.ndarray | None
     strength: float = 1.0
     table: np.ndarray | None = None
+    # lookup tables of up to 256 levels made so far (a video frame renders its object
+    # and measures its flicker with the same one)
+    _luts: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)  # fmt: skip
 
     def __post_init__(self) -> None:
         if self.params is None and self.table is None:
@@ -204,7 +208,11 @@ class Curves:
     def lut(self, levels: int = 256) -> np.ndarray:
         """The composed curve as a ``(levels, 3)`` lookup table (uint8 for up to 256
         levels, else uint16): level ``v`` means ``v / (levels - 1)``."""
-        return _bake(self.apply, 3, levels)
+        if levels > 256:
+            return _bake(self.apply, 3, levels)
+        if levels not in self._luts:
+            self._luts[levels] = _bake(self.apply, 3, levels)
+        return self._luts[levels].copy()
 
     def is_monotone(self, samples: int = DENSE) -> bool:
         """Whether the composed curve never falls (checked on ``samples`` points)."""

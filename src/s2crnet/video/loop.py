@@ -29,7 +29,7 @@ from ..thumbnails import background_thumbnail, quick_square, resize_square
 from .boxes import RenderBox, render_box
 from .masks import mask_frames
 from .options import VideoOptions
-from .smoothing import SCENE_SIDE, FlickerMeter, Smoother
+from .smoothing import SCENE_SIDE, FlickerMeter, Smoother, colour_stats
 from .streams import (
     check_codec,
     check_output,
@@ -80,7 +80,8 @@ class VideoResult:
         label: the class a semantic model used (guessed once, from the first frame with
             an object, when it was ``"auto"``), or None.
         predictions: frames the network predicted curves for (the first with an object,
-            each scene cut and every ``predict_every``-th; 0 with a curve file).
+            each scene cut, and every ``predict_every``-th where the colours moved: see
+            :class:`VideoOptions`; 0 with a curve file).
     """
 
     output: Path
@@ -98,7 +99,8 @@ class _ModelCurves:
         self.session, self.size = session, session.thumbnail
         self.applied = session.strength(strength)
         self.label = session.object_labels(label, 1)[0]
-        self.smoother = Smoother(options.smooth, options.scene_cut, options.predict_every)
+        self.smoother = Smoother(options.smooth, options.scene_cut, options.predict_every,
+                                 options.predict_change)  # fmt: skip
         self.guess = None
         self.calibration = session.calibration
         self.model_name = session.name
@@ -116,7 +118,8 @@ class _ModelCurves:
             return self.session.object_params(square, mask.square, background, self.label)
 
         scene = background_thumbnail(view, mask.view, SCENE_SIDE)  # (1, 3, 32, 32)
-        return Curves(self.smoother.update(index, scene, predict), self.applied)
+        colours = colour_stats(view, mask.view) if self.smoother.change else None
+        return Curves(self.smoother.update(index, scene, predict, colours), self.applied)
 
     def calibration_of(self, index: int) -> float:
         return self.calibration
@@ -207,6 +210,7 @@ def harmonize_video(
     smooth: float | None = None,
     scene_cut: float | None = None,
     predict_every: int | None = None,
+    predict_change: float | None = None,
     codec: str | None = None,
     crf: int | None = None,
     progress: bool | None = None,
@@ -238,7 +242,8 @@ def harmonize_video(
             :data:`s2crnet.images.DEFAULT_MAX_PIXELS`; 0 = no limit).
         options: a :class:`VideoOptions` (smoothing, scene cuts, how often the network
             runs, encoder, progress), or its fields one by one: ``smooth``, ``scene_cut``,
-            ``predict_every``, ``codec``, ``crf``, ``progress`` (not both).
+            ``predict_every``, ``predict_change``, ``codec``, ``crf``, ``progress`` (not
+            both).
 
     Returns:
         a :class:`VideoResult`.
@@ -250,7 +255,8 @@ def harmonize_video(
     """
     require("av", "harmonize-video", extra="video")
     given = {"smooth": smooth, "scene_cut": scene_cut, "predict_every": predict_every,
-             "codec": codec, "crf": crf, "progress": progress}  # fmt: skip
+             "predict_change": predict_change, "codec": codec, "crf": crf,
+             "progress": progress}  # fmt: skip
     options = _video_options(options, given)
     video, output = Path(video), Path(output)
     fmt = check_output(output, video)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 
 __all__ = [
+    "DEFAULT_PREDICT_CHANGE",
     "DEFAULT_PREDICT_EVERY",
     "DEFAULT_SCENE_CUT",
     "DEFAULT_SMOOTH",
@@ -26,6 +27,8 @@ DEFAULT_SMOOTH = 0.8
 DEFAULT_SCENE_CUT = 0.12
 #: Frames between two predictions of the network (see :class:`VideoOptions`).
 DEFAULT_PREDICT_EVERY = 4
+#: The colour change (0-255 levels) that a new prediction waits for (see :class:`VideoOptions`).
+DEFAULT_PREDICT_CHANGE = 1.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,11 @@ class VideoOptions:
             cut and every ``predict_every`` frames (1: every frame); the frames between
             average the last prediction in again, so the curves still move a little on
             every frame.
+        predict_change: a prediction that is due waits until the colours the curves
+            follow (mean and spread of each channel, of the object and of its
+            background) have moved by more than this many levels (0-255) since the last
+            one, or ``4 * predict_every`` frames have passed; 0: every
+            ``predict_every`` frames whatever the picture does.
         codec: the video encoder (``libx264``: H.264; ``libx265``, ``ffv1``...);
             ``yuv420p``, or ``yuv444p`` for odd sizes, which 4:2:0 cannot hold.
         crf: the constant-quality setting of libx264/libx265 (lower is better; 18 is near
@@ -51,6 +59,7 @@ class VideoOptions:
     smooth: float = DEFAULT_SMOOTH
     scene_cut: float = DEFAULT_SCENE_CUT
     predict_every: int = DEFAULT_PREDICT_EVERY
+    predict_change: float = DEFAULT_PREDICT_CHANGE
     codec: str = "libx264"
     crf: int = 18
     progress: bool = False
@@ -66,5 +75,7 @@ class VideoOptions:
             or (self.predict_every < 1)
         ):
             raise InputError(f"predict_every must be a whole number >= 1, got {self.predict_every}")
+        if not 0 <= self.predict_change <= 255:
+            raise InputError(f"predict_change must be in [0, 255], got {self.predict_change}")
         if not 0 <= self.crf <= 51:
             raise InputError(f"crf must be in [0, 51], got {self.crf}")
