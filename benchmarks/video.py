@@ -17,8 +17,10 @@ a colour cast, plus camera-like noise, H.264 at CRF 18), then prints:
 
 then the flicker (:class:`s2crnet.video.VideoResult`) of the shipped model on a small
 clip of the same kind (320x240, 144 frames) at several ``smooth`` settings, 0 being none,
-with the network on every frame (``predict_every=1``) and on every 4th (the default), and
-how far the default's curves are from those of every frame (mean absolute, 0-255);
+and on one whose background's light dims and warms (a cloud passing), with the network on
+every frame, on every 4th, and by the default rule (every 4th where the colours moved by
+more than ``predict_change``): the flicker, how many frames the network ran on, and how
+far the curves are from those of every frame (mean absolute, 0-255);
 and the peak resident memory of a fresh process (the shipped model, ONNX Runtime)
 harmonizing a 720p clip of 48 and of 192 frames: frames stream through, so a clip four
 times as long needs no more memory.
@@ -49,8 +51,10 @@ from s2crnet.video import DEFAULT_PREDICT_EVERY
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 
 
-def make_clip(path: Path, size: tuple[int, int], frames: int) -> np.ndarray:
-    """An H.264 clip of ``frames`` frames at 25 fps; returns the object's (still) mask."""
+def make_clip(path: Path, size: tuple[int, int], frames: int, fade: bool = False) -> np.ndarray:
+    """An H.264 clip of ``frames`` frames at 25 fps; returns the object's (still) mask.
+    ``fade``: the light on the background (not on the pasted object) dims and warms over
+    frames 24 to 72, as when a cloud passes."""
     w, h = size
     rng = np.random.default_rng(0)
     small = Image.fromarray(rng.integers(30, 220, (h // 16, w // 16, 3), np.uint8))
@@ -63,6 +67,9 @@ def make_clip(path: Path, size: tuple[int, int], frames: int) -> np.ndarray:
         grain = rng.normal(0, 4, (h, w, 3)).astype(np.float32)  # a camera's noise, 8 variants
         for i in range(frames):
             img = np.roll(background, 4 * i, axis=1).astype(np.float32)
+            if fade:
+                t = min(max((i - 24) / 48, 0.0), 1.0)
+                img[mask == 0] *= 1 - t + t * np.array([0.6, 0.5, 0.4], np.float32)
             img[mask > 0] *= np.array([1.3, 1.0, 0.7], np.float32)
             img += np.roll(grain, 37 * i, axis=0)
             img = img.clip(0, 255).astype(np.uint8)
@@ -159,21 +166,29 @@ def main() -> None:
                     f"{name:>6} {args.frames:>6} {backend:>8} {args.frames / base:10.2f} "
                     f"{args.frames / full:14.2f} {full / base:6.2f} {cpu / base_cpu:10.2f}"
                 )
-        clip, mask = folder / "small.mp4", folder / "small.png"
-        Image.fromarray(make_clip(clip, (320, 240), 144)).save(mask)
         every = DEFAULT_PREDICT_EVERY
-        print(f"smooth  flicker (levels, 0-255): every frame, every {every}th; curves apart")
-        for smooth in (0.0, 0.5, 0.8, 0.95):
-            flickers, tables = [], []
-            for n in (1, every):
-                lines = folder / f"curves{n}.jsonl"
-                result = harmonize_video(clip, mask, folder / "o.mp4", smooth=smooth,
-                                         predict_every=n, save_curves=lines)  # fmt: skip
-                flickers.append(result.flicker)
-                tables.append(np.stack([read_curve_file(line, str(lines))[0].lut(256)
-                                        for line in lines.read_text().splitlines()]))  # fmt: skip
-            apart = np.abs(tables[0].astype(np.float64) - tables[1]).mean()
-            print(f"{smooth:6.2f}  {flickers[0]:.3f}  {flickers[1]:.3f}  {apart:.2f}")
+        rules = {"every frame": {"predict_every": 1, "predict_change": 0.0},
+                 f"every {every}th": {"predict_every": every, "predict_change": 0.0},
+                 "default": {}}  # fmt: skip
+        print(
+            f"flicker (levels, 0-255), network runs, curves apart from every frame's "
+            f"(mean absolute, 0-255); default: every {every}th where the colours moved"
+        )
+        print(f"{'clip':>5} {'smooth':>6} " + " ".join(f"{k:>22}" for k in rules))
+        for kind in ("pan", "fade"):
+            clip, mask = folder / f"{kind}.mp4", folder / f"{kind}.png"
+            Image.fromarray(make_clip(clip, (320, 240), 144, fade=kind == "fade")).save(mask)
+            for smooth in (0.0, 0.5, 0.8, 0.95) if kind == "pan" else (0.8,):
+                cells, tables = [], []
+                for rule in rules.values():
+                    lines = folder / "curves.jsonl"
+                    result = harmonize_video(clip, mask, folder / "o.mp4", smooth=smooth,
+                                             save_curves=lines, **rule)  # fmt: skip
+                    text = lines.read_text().splitlines()
+                    tables.append(np.stack([read_curve_file(x, "c")[0].lut(256) for x in text]))
+                    apart = np.abs(tables[0].astype(np.float64) - tables[-1]).mean()
+                    cells.append(f"{result.flicker:.3f} {result.predictions:4d} {apart:.2f}")
+                print(f"{kind:>5} {smooth:6.2f} " + " ".join(f"{c:>22}" for c in cells))
         print("frames  peak memory of the process (720p)")
         for frames in (48, 192):
             clip = folder / f"long{frames}.mp4"

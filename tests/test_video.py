@@ -203,9 +203,11 @@ def test_the_network_runs_where_the_colours_move_and_the_command_says_how_often(
     assert "(16 frames, the network on 4; flicker" in said["255"]  # 0, 4, 8, 12: the longest
     code, _, err = run_cli("harmonize-video", tmp_path / "in.mp4", tmp_path / "m.png", "-o",
                            tmp_path / "p.mp4", "--predict-change", "300")  # fmt: skip
-    assert code == 2 and "Invalid value for '--predict-change'" in err and not (
-        tmp_path / "p.mp4"
-    ).exists()
+    assert (
+        code == 2
+        and "Invalid value for '--predict-change'" in err
+        and not (tmp_path / "p.mp4").exists()
+    )
 
 
 def test_saved_curves_reapplied_give_the_same_video(tmp_path, plain):

@@ -81,7 +81,7 @@ def test_smoother_every_frame_is_the_moving_average_and_every_nth_reuses_the_las
         Smoother(every=0)
 
 
-def test_colour_stats_are_the_weighted_mean_and_spread_inside_and_outside():
+def test_colour_stats_are_the_mean_and_spread_inside_and_outside():
     view = np.zeros((2, 2, 3), np.uint8)
     view[0, 0], view[0, 1], view[1] = (10, 20, 30), (30, 20, 10), (100, 100, 100)
     mask = np.array([[255, 255], [0, 0]], np.uint8)
@@ -91,9 +91,11 @@ def test_colour_stats_are_the_weighted_mean_and_spread_inside_and_outside():
     np.testing.assert_allclose(stats[1], [10, 0, 10], atol=1e-3)  # its spread
     np.testing.assert_allclose(stats[2], [100, 100, 100])  # the background's
     np.testing.assert_allclose(stats[3], [0, 0, 0], atol=1e-3)
-    half = colour_stats(view, mask // 2).reshape(4, 3)  # the top row half in, half out
-    out = 1 - 127 / 255  # the top row's weight outside
-    np.testing.assert_allclose(half[[0, 2], 0], [20, (40 * out + 200) / (2 * out + 2)], rtol=1e-5)
+    mask[0, 1] = 127  # outside: the object is the values above 127
+    stats = colour_stats(view, mask).reshape(4, 3)
+    np.testing.assert_allclose(stats[:, 0], [10, 0, (30 + 200) / 3, np.std([30, 100, 100])],
+                               rtol=1e-5)  # fmt: skip
+    assert not colour_stats(view, np.zeros((2, 2), np.uint8))[:6].any()  # no object
 
 
 def test_smoother_with_a_colour_tolerance_waits_for_the_colours_to_move():

@@ -336,8 +336,9 @@ def _stream(
                     curves = source.for_frame(index, rgb, view, still)
                     box = still.box
                     if box is not None and out.direct(frame):  # only the box through RGB
-                        part = apply_curves(rgb[box.rows, box.cols], box.mask, curves)
-                        out.write_object(frame, part, box)
+                        apply_curves(rgb[box.rows, box.cols], box.mask, curves,
+                                     out=out.box_pixels(box))  # fmt: skip
+                        out.write_object(frame, box)
                     else:
                         apply_curves(rgb, values, curves, out=out.canvas_pixels())
                         out.write_canvas(frame)

@@ -273,6 +273,7 @@ class Output:
     # more than the box's conversion itself (3.2 against 1.0 ms CPU, RGB -> YUV at 720p)
     to_rgb_scaler: Any = field(default_factory=_reformatter)
     back_scaler: Any = field(default_factory=_reformatter)
+    box_canvas: Any = None  # the RGB frame an object's box is rendered into, reused
 
     def __enter__(self) -> Output:
         return self
@@ -311,18 +312,29 @@ class Output:
         out.pts, out.time_base = like.pts, like.time_base
         self.write(out)
 
-    def write_object(self, frame: Any, rendered: np.ndarray, box: RenderBox) -> None:
-        """Encode a copy of ``frame`` (:meth:`direct`) in which the samples
-        the mask touches come from ``rendered``, the box's RGB, converted back with the
-        stream's matrix; every other sample is the decoded one."""
+    def box_pixels(self, box: RenderBox) -> np.ndarray:
+        """A writable ``(h, w, 3)`` uint8 view of the RGB frame ``box`` is rendered into
+        for :meth:`write_object` (made once for each size of box)."""
+        import av
+
+        height, width = box.mask.shape
+        canvas = self.box_canvas
+        if canvas is None or (canvas.height, canvas.width) != (height, width):
+            self.box_canvas = canvas = av.VideoFrame(width, height, "rgb24")
+        return _pixels(canvas)
+
+    def write_object(self, frame: Any, box: RenderBox) -> None:
+        """Encode a copy of ``frame`` (:meth:`direct`) in which the samples the mask
+        touches come from the box's RGB (rendered into :meth:`box_pixels`), converted back
+        with the stream's matrix; every other sample is the decoded one."""
         import av
 
         space, value_range = self.colour
         step = _SUBSAMPLING[self.pix_fmt]  # the box was made with it
-        back = self.back_scaler.reformat(
-            av.VideoFrame.from_ndarray(rendered, format="rgb24"), format=self.pix_fmt,
-            src_colorspace=space, dst_colorspace=space, src_color_range="JPEG",
-            dst_color_range=value_range)  # fmt: skip
+        back = self.back_scaler.reformat(self.box_canvas, format=self.pix_fmt,
+                                         src_colorspace=space, dst_colorspace=space,
+                                         src_color_range="JPEG",
+                                         dst_color_range=value_range)  # fmt: skip
         out = av.VideoFrame(frame.width, frame.height, self.pix_fmt)
         for i, (target, source, part) in enumerate(
             zip(_planes(out), _planes(frame), _planes(back), strict=True)
