@@ -17,15 +17,18 @@ a colour cast, plus camera-like noise, H.264 at CRF 18), then prints:
 
 then the flicker (:class:`s2crnet.video.VideoResult`) of the shipped model on a small
 clip of the same kind (320x240, 144 frames) at several ``smooth`` settings, 0 being none,
-and on one whose background's light dims and warms (a cloud passing), with the network on
-every frame, on every 4th, and by the default rule (every 4th where the colours moved by
-more than ``predict_change``): the flicker, how many frames the network ran on, and how
-far the curves are from those of every frame (mean absolute, 0-255);
+on one whose background's light dims and warms (a cloud passing) and on one from a still
+camera (the noise only), with the network on every frame, on every 4th, and by the
+default rule (every 4th where the colours moved by more than ``predict_change``): the
+flicker, how many frames the network ran on, and how far the curves are from those of
+every frame (mean absolute, 0-255);
 and the peak resident memory of a fresh process (the shipped model, ONNX Runtime)
 harmonizing a 720p clip of 48 and of 192 frames: frames stream through, so a clip four
 times as long needs no more memory.
 
-Run: ``python benchmarks/video.py [--sizes 720p 1080p] [--frames 96] [--repeats 3]``.
+Run: ``python benchmarks/video.py [--sizes 720p 1080p] [--frames 96] [--repeats 3]``;
+``--sizes`` alone skips the timing, ``--no-memory`` the memory, ``--changes 0.5 2``
+adds columns for other ``predict_change`` values.
 """
 
 from __future__ import annotations
@@ -51,8 +54,11 @@ from s2crnet.video import DEFAULT_PREDICT_EVERY
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080), "4k": (3840, 2160)}
 
 
-def make_clip(path: Path, size: tuple[int, int], frames: int, fade: bool = False) -> np.ndarray:
+def make_clip(
+    path: Path, size: tuple[int, int], frames: int, fade: bool = False, speed: int = 4
+) -> np.ndarray:
     """An H.264 clip of ``frames`` frames at 25 fps; returns the object's (still) mask.
+    The picture moves ``speed`` pixels a frame (0: a still camera, the noise only);
     ``fade``: the light on the background (not on the pasted object) dims and warms over
     frames 24 to 72, as when a cloud passes."""
     w, h = size
@@ -66,7 +72,7 @@ def make_clip(path: Path, size: tuple[int, int], frames: int, fade: bool = False
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         grain = rng.normal(0, 4, (h, w, 3)).astype(np.float32)  # a camera's noise, 8 variants
         for i in range(frames):
-            img = np.roll(background, 4 * i, axis=1).astype(np.float32)
+            img = np.roll(background, speed * i, axis=1).astype(np.float32)
             if fade:
                 t = min(max((i - 24) / 48, 0.0), 1.0)
                 img[mask == 0] *= 1 - t + t * np.array([0.6, 0.5, 0.4], np.float32)
@@ -124,10 +130,14 @@ def seconds(fn) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", nargs="+", default=["720p", "1080p"], choices=list(SIZES))
+    parser.add_argument("--sizes", nargs="*", default=["720p", "1080p"], choices=list(SIZES),
+                        help="sizes to time (none: no timing)")  # fmt: skip
     parser.add_argument("--frames", type=int, default=96)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--changes", nargs="*", type=float, default=[],
+                        help="more predict_change values for the flicker table")  # fmt: skip
+    parser.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{'size':>6} {'frames':>6} {'backend':>8} {'floor fps':>10} {'harmonize fps':>14} "
@@ -170,14 +180,17 @@ def main() -> None:
         rules = {"every frame": {"predict_every": 1, "predict_change": 0.0},
                  f"every {every}th": {"predict_every": every, "predict_change": 0.0},
                  "default": {}}  # fmt: skip
+        for change in args.changes:
+            rules[f"every {every}th, change {change:g}"] = {"predict_change": change}
         print(
             f"flicker (levels, 0-255), network runs, curves apart from every frame's "
             f"(mean absolute, 0-255); default: every {every}th where the colours moved"
         )
-        print(f"{'clip':>5} {'smooth':>6} " + " ".join(f"{k:>22}" for k in rules))
-        for kind in ("pan", "fade"):
+        print(f"{'clip':>5} {'smooth':>6} " + " ".join(f"{k:>24}" for k in rules))
+        kinds = {"pan": {}, "fade": {"fade": True}, "still": {"speed": 0}}
+        for kind, made in kinds.items():
             clip, mask = folder / f"{kind}.mp4", folder / f"{kind}.png"
-            Image.fromarray(make_clip(clip, (320, 240), 144, fade=kind == "fade")).save(mask)
+            Image.fromarray(make_clip(clip, (320, 240), 144, **made)).save(mask)
             for smooth in (0.0, 0.5, 0.8, 0.95) if kind == "pan" else (0.8,):
                 cells, tables = [], []
                 for rule in rules.values():
@@ -188,7 +201,9 @@ def main() -> None:
                     tables.append(np.stack([read_curve_file(x, "c")[0].lut(256) for x in text]))
                     apart = np.abs(tables[0].astype(np.float64) - tables[-1]).mean()
                     cells.append(f"{result.flicker:.3f} {result.predictions:4d} {apart:.2f}")
-                print(f"{kind:>5} {smooth:6.2f} " + " ".join(f"{c:>22}" for c in cells))
+                print(f"{kind:>5} {smooth:6.2f} " + " ".join(f"{c:>24}" for c in cells))
+        if not args.memory:
+            return
         print("frames  peak memory of the process (720p)")
         for frames in (48, 192):
             clip = folder / f"long{frames}.mp4"
