@@ -14,6 +14,10 @@ a colour cast, plus camera-like noise, H.264 at CRF 18), then prints:
   in the order in turn, so that a slow moment of the machine does not fall on one of
   them only; and the ratio of the CPU seconds (every thread of the process), which a
   machine shared with others disturbs less;
+* the loop's own CPU seconds (the thread that decodes, converts, runs the network and
+  renders; the encoder has threads of its own): what harmonizing itself costs, and
+  the steadiest figure to compare two versions by; and how many frames the network ran
+  on (``VideoResult.predictions``);
 
 then the flicker (:class:`s2crnet.video.VideoResult`) of the shipped model on a small
 clip of the same kind (320x240, 144 frames) at several ``smooth`` settings, 0 being none,
@@ -120,12 +124,15 @@ def peak_mb(clip: Path, mask: Path, out: Path) -> float:
     return int(done.stdout.split()[-1]) / 1024
 
 
-def seconds(fn) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (every thread of this process) of ``fn()``."""
+def seconds(fn) -> tuple[float, float, float]:
+    """Wall-clock, CPU (every thread of this process) and this thread's CPU seconds of
+    ``fn()``."""
     before, start = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    own = time.thread_time()
     fn()
     wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, time.thread_time() - own
 
 
 def main() -> None:
@@ -141,7 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{'size':>6} {'frames':>6} {'backend':>8} {'floor fps':>10} {'harmonize fps':>14} "
-          "ratio  CPU ratio")  # fmt: skip
+          "ratio  CPU ratio  loop CPU s  network runs")  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         models = {"torch": default_model()}
@@ -161,20 +168,23 @@ def main() -> None:
                 jobs[backend] = lambda c=clip, m=mask, n=model: harmonize_video(
                     c, m, folder / "o.mp4", model=n
                 )
-            times: dict[str, list[tuple[float, float]]] = {k: [] for k in jobs}
+            times: dict[str, list[tuple[float, float, float]]] = {k: [] for k in jobs}
             order = list(jobs)
             for _ in range(args.repeats):
                 for key in order:
                     times[key].append(seconds(jobs[key]))
                 order = order[1:] + order[:1]  # each takes each place in turn
-            base = statistics.median(w for w, _ in times["floor"])
-            base_cpu = statistics.median(c for _, c in times["floor"])
-            for backend in models:
-                full = statistics.median(w for w, _ in times[backend])
-                cpu = statistics.median(c for _, c in times[backend])
+            base = statistics.median(t[0] for t in times["floor"])
+            base_cpu = statistics.median(t[1] for t in times["floor"])
+            for backend, model in models.items():
+                full = statistics.median(t[0] for t in times[backend])
+                cpu = statistics.median(t[1] for t in times[backend])
+                loop = statistics.median(t[2] for t in times[backend])
+                runs = harmonize_video(clip, mask, folder / "o.mp4", model=model).predictions
                 print(
                     f"{name:>6} {args.frames:>6} {backend:>8} {args.frames / base:10.2f} "
-                    f"{args.frames / full:14.2f} {full / base:6.2f} {cpu / base_cpu:10.2f}"
+                    f"{args.frames / full:14.2f} {full / base:6.2f} {cpu / base_cpu:10.2f} "
+                    f"{loop:11.2f} {runs:13d}"
                 )
         every = DEFAULT_PREDICT_EVERY
         rules = {"every frame": {"predict_every": 1, "predict_change": 0.0},
