@@ -51,17 +51,25 @@ def test_object_box_covers_the_mask_with_a_margin_on_the_chroma_grid():
         render_box(np.ones((7, 9), np.uint8), 2)
 
 
-def test_smoother_every_frame_is_the_moving_average_and_every_nth_reuses_the_last():
-    dark, light = np.zeros((1, 3, 8, 8), np.float32), np.ones((1, 3, 8, 8), np.float32)
-    values = iter([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
-    calls: list[int] = []
+def _predictor(calls: list[int], value):
+    """``predict(index)``: a stand-in for the network on frame ``index`` that records the
+    call and gives weights of ``value(index)``."""
 
     def predict(index: int):
         def once() -> np.ndarray:
             calls.append(index)
-            return np.full((1, 3, 2), next(values))
+            return np.full((1, 3, 2), value(index))
 
         return once
+
+    return predict
+
+
+def test_smoother_every_frame_is_the_moving_average_and_every_nth_reuses_the_last():
+    dark, light = np.zeros((1, 3, 8, 8), np.float32), np.ones((1, 3, 8, 8), np.float32)
+    values = iter([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0])
+    calls: list[int] = []
+    predict = _predictor(calls, lambda index: next(values))
 
     every = Smoother(smooth=0.5, scene_cut=0.5, every=1)
     got = [every.update(i, dark, predict(i))[0, 0, 0] for i in range(3)]
@@ -101,13 +109,7 @@ def test_colour_stats_are_the_mean_and_spread_inside_and_outside():
 def test_smoother_with_a_colour_tolerance_waits_for_the_colours_to_move():
     scene = np.zeros((1, 3, 8, 8), np.float32)
     calls: list[int] = []
-
-    def predict(index: int):
-        def once() -> np.ndarray:
-            calls.append(index)
-            return np.full((1, 3, 2), float(index))
-
-        return once
+    predict = _predictor(calls, float)
 
     still = Smoother(smooth=0.5, scene_cut=0.5, every=2, change=1.0)
     colours = np.zeros(12, np.float32)
