@@ -281,7 +281,7 @@ def harmonize_video(
     else:
         session = as_harmonizer(model, device, labeler)
         source = _ModelCurves(session, strength, label, options)
-    # the encoder wants the cores; the network runs on about every predict_every-th frame
+    # the encoder wants the cores; the network runs on at most every predict_every-th frame
     streaming = session.streaming(count // options.predict_every + 1) if curves is None else None
     with streaming or nullcontext():
         return _stream(video=video, mask=mask, output=output, fmt=fmt, count=count,

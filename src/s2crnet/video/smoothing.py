@@ -138,10 +138,8 @@ class FlickerMeter:
         if not w:
             self.gap()
             return
-        part, part_mask = (
-            square[y : y + h, x : x + w],
-            np.ascontiguousarray(square_mask[y : y + h, x : x + w]),
-        )
+        box = np.s_[y : y + h, x : x + w]
+        part, part_mask = square[box], np.ascontiguousarray(square_mask[box])
         change = apply_curves(part, part_mask, curves).astype(np.float32)  # (h, w, 3)
         change -= part
         inside = part_mask > 127  # (h, w)
