@@ -153,7 +153,7 @@ def test_the_video_tab_through_its_endpoint(server, tmp_path):
         handle_file(str(tmp_path / "clip.mp4")), handle_file(str(tmp_path / "m.png")),
         1.0, 0.8, "auto", api_name="/page_video",
     )  # fmt: skip
-    assert summary.startswith("8 frames")
+    assert summary.startswith("8 frames, the network on ")
     import av
 
     with av.open(video) as container:

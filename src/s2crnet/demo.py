@@ -293,7 +293,8 @@ def build_demo(model: Any = None, labeler: Any = None):
                                  smooth=float(smooth), label=_model_label(label, session),
                                  max_pixels=VIDEO_MAX_PIXELS)  # fmt: skip
         cuts = f", scene cuts at {list(result.scene_cuts)}" if result.scene_cuts else ""
-        text = f"{result.frames} frames, flicker {result.flicker:.2f} levels{cuts}."
+        text = (f"{result.frames} frames, the network on {result.predictions}, flicker "
+                f"{result.flicker:.2f} levels{cuts}.")  # fmt: skip
         return str(out), text
 
     @page_errors
