@@ -15,6 +15,7 @@ __all__ = [
     "COLUMNS",
     "RESULT_COLUMNS",
     "filesystem",
+    "local_path",
     "output_path",
     "read_manifest",
     "result_schema",
@@ -50,6 +51,18 @@ def result_schema() -> Any:
 def is_uri(path: str) -> bool:
     """Whether ``path`` names a file system (``s3://bucket/key``), not a local path."""
     return "://" in path
+
+
+def local_path(path: str) -> Path | None:
+    """The local file ``path`` names (a plain path or a ``file://`` URI), or None for an
+    object store (``s3://``, ``gs://``...), which is written in one upload instead.
+
+    >>> local_path("file:///data/a.jpg"), local_path("s3://bucket/a.jpg")
+    (PosixPath('/data/a.jpg'), None)
+    """
+    if is_uri(path) and not path.startswith("file://"):
+        return None
+    return Path(path.removeprefix("file://"))
 
 
 def filesystem(path: str | os.PathLike) -> tuple[Any, str]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from ..errors import InputError
-from .manifest import filesystem, is_uri, join, read_manifest, result_schema
+from .manifest import filesystem, join, local_path, read_manifest, result_schema
 from .worker import BatchHarmonizer
 
 __all__ = ["BatchSummary", "harmonize_dataset", "harmonize_manifest"]
@@ -96,37 +96,31 @@ def _start_ray(address: str | None, workers: int) -> None:
 
 
 def _write_results(table: Any, output: str) -> str:
+    import pyarrow as pa
     from pyarrow import parquet
 
     path = join(output, RESULTS)
-    if is_uri(path) and not path.startswith("file://"):
+    local = local_path(path)
+    if local is None:  # an object store: one upload, whole or not at all
         system, key = filesystem(path)
         with system.open_output_stream(key) as stream:
             parquet.write_table(table, stream)
         return path
     from ..atomic import write_atomic
 
-    buffer = _parquet_bytes(table)
-    write_atomic(path.removeprefix("file://"), buffer)
-    return path
-
-
-def _parquet_bytes(table: Any) -> bytes:
-    import pyarrow as pa
-    from pyarrow import parquet
-
     sink = pa.BufferOutputStream()
     parquet.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
+    write_atomic(local, sink.getvalue().to_pybytes())
+    return path
 
 
 def _prepare_output(output: str) -> None:
     """Make the output folder (local) and clear what a killed earlier run left there."""
-    if is_uri(output) and not output.startswith("file://"):
+    folder = local_path(output)
+    if folder is None:
         return
     from ..atomic import remove_stale_temporaries
 
-    folder = Path(output.removeprefix("file://"))
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: is a file; give an output folder")
     folder.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import InputError, WeightsError
-from .manifest import filesystem, is_uri, output_path, result_schema
+from .manifest import filesystem, local_path, output_path, result_schema
 
 __all__ = ["BatchHarmonizer"]
 
@@ -122,8 +122,8 @@ class BatchHarmonizer:
 
     def _local(self, path: str, what: str) -> Path:
         """A local file holding ``path`` (downloaded to the scratch folder for a URI)."""
-        if not is_uri(path) or path.startswith("file://"):
-            local = Path(path.removeprefix("file://"))
+        local = local_path(path)
+        if local is not None:
             if not local.is_file():
                 raise InputError(f"{path}: no such {what} file")
             return local
@@ -139,8 +139,9 @@ class BatchHarmonizer:
     def _write(self, out: str, image: Any) -> None:
         from ..images import encode_image, write_image
 
-        if not is_uri(out) or out.startswith("file://"):
-            write_image(out.removeprefix("file://"), image)  # a temporary file, renamed
+        local = local_path(out)
+        if local is not None:
+            write_image(local, image)  # a temporary file, renamed
             return
         data = encode_image(PurePosixPath(out).name, image)
         system, key = filesystem(out)
